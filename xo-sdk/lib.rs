@@ -1,0 +1,37 @@
+//! # xo-sdk
+//!
+//! A typed, async Rust client for the [Xen Orchestra](https://xen-orchestra.com)
+//! REST API (`/rest/v0`), generated at build time from a DADL description of
+//! the API plus this project's errata overlay.
+//!
+//! ```no_run
+//! # async fn demo() -> xo_sdk::Result<()> {
+//! let client = xo_sdk::Client::builder("https://xo.example.com")
+//!     .token("my-token")
+//!     .build()?;
+//! let vms = client.vms().list().fields("name_label,power_state").send().await?;
+//! println!("{vms}");
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+extern crate self as xo_sdk;
+
+pub mod runtime;
+
+pub use runtime::{ApiError, Body, ByteStream, Client, ClientBuilder, Error, Result};
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/xo_api.rs"));
+}
+
+pub use generated::*;
+
+impl Client {
+    /// Start building a client for the Xen Orchestra at `url`
+    /// (`https://xo.example.com` or `https://xo.example.com/rest/v0`).
+    pub fn builder(url: impl AsRef<str>) -> ClientBuilder {
+        Client::builder_for(&generated::API, url)
+    }
+}

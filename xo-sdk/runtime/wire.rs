@@ -1,0 +1,181 @@
+//! Wire encoding: path segments, query strings, JSONPath look-ups.
+
+use std::fmt::Write;
+
+/// Render a JSON value as the text of a path segment, query value or header.
+///
+/// Booleans are exactly `true`/`false`, arrays are comma-joined (XO's
+/// `fields=a,b` form), objects are sent as compact JSON.
+pub fn render_scalar(v: &serde_json::Value) -> Result<String, String> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Null => return Err("null is not a valid value here".into()),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => {
+            let mut out = String::new();
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&render_scalar(item)?);
+            }
+            out
+        }
+        Value::Object(_) => v.to_string(),
+    })
+}
+
+/// Percent-encode `value` as exactly one path segment: everything but
+/// `A-Z a-z 0-9 - _ ~` is escaped, including `.` so that `.` and `..` can
+/// never be normalised away, and `/`, `?`, `#`, `%`, CR and LF.
+pub fn encode_segment(value: &str, out: &mut String) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
+/// Percent-encode a query component (`application/x-www-form-urlencoded`
+/// without `+` for spaces, which some servers do not decode).
+fn encode_query_component(value: &str, out: &mut String) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~' | b'.' | b',' | b'*') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
+/// Build a query string from name/value pairs.
+pub fn encode_query(pairs: &[(&str, String)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encode_query_component(k, &mut out);
+        out.push('=');
+        encode_query_component(v, &mut out);
+    }
+    out
+}
+
+/// Expand a `{name}` path template. Returns the name of a placeholder that
+/// has no value.
+pub fn expand_path(template: &str, params: &[(&str, String)]) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or_else(|| after.to_owned())?;
+        let name = &after[..close];
+        let value = params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| name.to_owned())?;
+        encode_segment(&value.1, &mut out);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Evaluate the RFC 9535 subset DADL allows (`$`, `.name`, `['name']`,
+/// `[index]` with negative indexes). The wildcard yields its first match.
+pub fn json_path<'a>(root: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    let mut cur = root;
+    let mut rest = path.strip_prefix('$')?;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let name = &r[..end];
+            cur = if name == "*" {
+                first_child(cur)?
+            } else {
+                cur.get(name)?
+            };
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let sel = r[..end].trim();
+            cur = if sel == "*" {
+                first_child(cur)?
+            } else if let Some(name) = sel
+                .strip_prefix('\'')
+                .and_then(|s| s.strip_suffix('\''))
+                .or_else(|| sel.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
+            {
+                cur.get(name)?
+            } else {
+                let idx: i64 = sel.parse().ok()?;
+                let arr = cur.as_array()?;
+                let i = if idx < 0 { arr.len() as i64 + idx } else { idx };
+                arr.get(usize::try_from(i).ok()?)?
+            };
+            rest = &r[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(cur)
+}
+
+fn first_child(v: &serde_json::Value) -> Option<&serde_json::Value> {
+    match v {
+        serde_json::Value::Array(a) => a.first(),
+        serde_json::Value::Object(o) => o.values().next(),
+        _ => None,
+    }
+}
+
+/// The first bytes of a body as lossy UTF-8, for error messages.
+pub fn excerpt(bytes: &[u8]) -> String {
+    const MAX: usize = 512;
+    let cut = &bytes[..bytes.len().min(MAX)];
+    let mut s = String::from_utf8_lossy(cut).into_owned();
+    if bytes.len() > MAX {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn segments_cannot_escape() {
+        let mut s = String::new();
+        encode_segment("../a/b?c#d%e\r\n f", &mut s);
+        assert_eq!(s, "%2E%2E%2Fa%2Fb%3Fc%23d%25e%0D%0A%20f");
+    }
+
+    #[test]
+    fn json_paths() {
+        let v = json!({"error": "no such VM", "data": {"id": "x"}, "a": [1, 2, 3]});
+        assert_eq!(json_path(&v, "$.error"), Some(&json!("no such VM")));
+        assert_eq!(json_path(&v, "$.data.id"), Some(&json!("x")));
+        assert_eq!(json_path(&v, "$['data']['id']"), Some(&json!("x")));
+        assert_eq!(json_path(&v, "$.a[-1]"), Some(&json!(3)));
+        assert_eq!(json_path(&v, "$.missing"), None);
+        assert_eq!(json_path(&v, "$"), Some(&v));
+    }
+
+    #[test]
+    fn path_expansion() {
+        let p = expand_path(
+            "/vms/{id}.{format}",
+            &[("id", "a/b".into()), ("format", "xva".into())],
+        );
+        assert_eq!(p.unwrap(), "/vms/a%2Fb.xva");
+        assert_eq!(expand_path("/x/{id}", &[]), Err("id".into()));
+    }
+}
