@@ -20,7 +20,9 @@ extern crate self as xo_sdk;
 
 pub mod runtime;
 
-pub use runtime::{ApiError, Body, ByteStream, Client, ClientBuilder, Error, Result};
+pub use runtime::{
+    ApiError, Body, ByteStream, CallOptions, Client, ClientBuilder, Error, Result, RetryConfig,
+};
 
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/xo_api.rs"));
@@ -33,5 +35,13 @@ impl Client {
     /// (`https://xo.example.com` or `https://xo.example.com/rest/v0`).
     pub fn builder(url: impl AsRef<str>) -> ClientBuilder {
         Client::builder_for(&generated::API, url)
+    }
+
+    /// Build a client from the environment: `XO_URL`, `XO_TOKEN`, and
+    /// optionally `XO_CA_CERT` (PEM file of extra root certificates) and
+    /// `XO_INSECURE=1` (no certificate verification; see
+    /// [`ClientBuilder::danger_accept_invalid_certs`]).
+    pub fn from_env() -> Result<Client> {
+        Client::from_env_for(&generated::API)
     }
 }

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use futures::Stream;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -53,15 +54,61 @@ impl Body {
         }
     }
 
-    pub(crate) fn apply(self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    /// Whether the body can be sent more than once (in-memory bytes can;
+    /// a stream cannot, so it is never retried or redirected).
+    pub fn is_replayable(&self) -> bool {
+        matches!(self.inner, BodyInner::Bytes(_))
+    }
+
+    pub(crate) fn into_outgoing(self) -> OutgoingBody {
         match self.inner {
-            BodyInner::Bytes(b) => rb.body(b),
-            BodyInner::Stream { body, length } => {
+            BodyInner::Bytes(b) => OutgoingBody::Bytes(b),
+            BodyInner::Stream { body, length } => OutgoingBody::Stream {
+                body: Some(body),
+                length,
+            },
+        }
+    }
+}
+
+/// A request body as the send loop holds it across attempts.
+pub(crate) enum OutgoingBody {
+    None,
+    /// Cheap to clone: resent as is on a retry or redirect.
+    Bytes(Bytes),
+    /// Taken by the first attempt; `None` afterwards.
+    Stream {
+        body: Option<reqwest::Body>,
+        length: Option<u64>,
+    },
+}
+
+impl OutgoingBody {
+    /// Whether a further attempt can carry the body.
+    pub(crate) fn can_send_again(&self) -> bool {
+        match self {
+            OutgoingBody::None | OutgoingBody::Bytes(_) => true,
+            OutgoingBody::Stream { body, .. } => body.is_some(),
+        }
+    }
+
+    /// Attach the body to one attempt. A stream goes with the first attempt
+    /// only; callers check [`can_send_again`](Self::can_send_again) first.
+    pub(crate) fn attach(&mut self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            OutgoingBody::None => rb,
+            OutgoingBody::Bytes(b) => rb.body(b.clone()),
+            OutgoingBody::Stream { body, length } => {
                 let rb = match length {
-                    Some(n) => rb.header(reqwest::header::CONTENT_LENGTH, n),
+                    // A known length goes out as Content-Length instead of
+                    // chunked encoding (XO's VDI import requires it).
+                    Some(n) => rb.header(reqwest::header::CONTENT_LENGTH, *n),
                     None => rb,
                 };
-                rb.body(body)
+                match body.take() {
+                    Some(b) => rb.body(b),
+                    None => rb,
+                }
             }
         }
     }
@@ -96,10 +143,17 @@ impl From<String> for Body {
 type Chunks = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// A response body as a stream of byte chunks.
+///
+/// A read that waits longer than the client's read timeout ends the stream
+/// with [`Error::Timeout`]; so does the call's total timeout, when one was
+/// set with [`CallOptions::timeout`](super::CallOptions::timeout).
 pub struct ByteStream {
     chunks: Chunks,
     content_length: Option<u64>,
     site: CallSite,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    timeout_label: &'static str,
+    done: bool,
 }
 
 impl std::fmt::Debug for ByteStream {
@@ -112,11 +166,19 @@ impl std::fmt::Debug for ByteStream {
 }
 
 impl ByteStream {
-    pub(crate) fn from_response(resp: reqwest::Response, site: CallSite) -> Self {
+    pub(crate) fn from_response(
+        resp: reqwest::Response,
+        site: CallSite,
+        deadline: Option<tokio::time::Instant>,
+        timeout_label: &'static str,
+    ) -> Self {
         ByteStream {
             content_length: resp.content_length(),
             chunks: Box::pin(resp.bytes_stream()),
             site,
+            deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d))),
+            timeout_label,
+            done: false,
         }
     }
 
@@ -140,13 +202,34 @@ impl Stream for ByteStream {
     type Item = Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        if let Some(deadline) = self.deadline.as_mut() {
+            if deadline.as_mut().poll(cx).is_ready() {
+                self.done = true;
+                return Poll::Ready(Some(Err(Error::Timeout {
+                    site: self.site.clone(),
+                    what: "total",
+                })));
+            }
+        }
         match self.chunks.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::Transport {
-                site: self.site.clone(),
-                source: e,
-            }))),
+            Poll::Ready(Some(Err(e))) => {
+                // One error ends the stream: the connection is gone.
+                self.done = true;
+                let label = self.timeout_label;
+                Poll::Ready(Some(Err(super::request::transport(
+                    self.site.clone(),
+                    e,
+                    label,
+                ))))
+            }
             Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(Ok(b))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(None)
+            }
             Poll::Pending => Poll::Pending,
         }
     }

@@ -3,11 +3,43 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::header::{HeaderName, HeaderValue};
+
 use super::error::{Error, Result};
 use super::request::Request;
-use super::spec::{ApiSpec, OperationSpec};
+use super::retry::RetryConfig;
+use super::spec::{ApiSpec, AuthSpec, OperationSpec};
 
-/// A secret string that never shows itself in `Debug` output.
+/// The `User-Agent` the SDK sends: `xo-sdk/VERSION`.
+///
+/// A caller-supplied `reqwest::Client` keeps its own user agent; set this
+/// one on it (`reqwest::ClientBuilder::user_agent`) to identify the SDK.
+pub const USER_AGENT: &str = concat!("xo-sdk/", env!("CARGO_PKG_VERSION"));
+
+/// Environment variable read by [`Client::from_env_for`]: the server URL
+/// (`https://xo.example.com` or `https://xo.example.com/rest/v0`). Required.
+pub const ENV_URL: &str = "XO_URL";
+/// Environment variable read by [`Client::from_env_for`]: the
+/// authentication token. Required.
+pub const ENV_TOKEN: &str = "XO_TOKEN";
+/// Environment variable read by [`Client::from_env_for`]: path of a PEM
+/// file with extra root certificates to trust (self-signed appliances).
+/// Optional.
+pub const ENV_CA_CERT: &str = "XO_CA_CERT";
+/// Environment variable read by [`Client::from_env_for`]: `1` or `true`
+/// turns certificate verification OFF (see
+/// [`ClientBuilder::danger_accept_invalid_certs`]). Optional; `0`, `false`
+/// or empty leave it on, anything else is a configuration error.
+pub const ENV_INSECURE: &str = "XO_INSECURE";
+
+/// Default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default read-idle timeout: the longest wait for the next byte of an
+/// answer. It bounds a dead connection, not a long transfer.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A secret string that never shows itself in `Debug` output (and has no
+/// `Display`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -38,12 +70,29 @@ pub(crate) enum Credentials {
     Basic { user: String, password: Secret },
 }
 
+/// Credentials in their wire form, computed once per client.
+#[derive(Clone)]
+pub(crate) enum WireAuth {
+    None,
+    /// A header; its value is marked sensitive so that reqwest and hyper
+    /// never print it.
+    Header(HeaderName, HeaderValue),
+    /// A query parameter carrying the token.
+    Query(&'static str, Secret),
+}
+
 pub(crate) struct ClientInner {
     pub(crate) http: reqwest::Client,
     /// Base URL without trailing slash, e.g. `https://xo.example.com/rest/v0`.
     pub(crate) base_url: reqwest::Url,
     pub(crate) api: &'static ApiSpec,
     pub(crate) credentials: Credentials,
+    pub(crate) auth: WireAuth,
+    pub(crate) retry: RetryConfig,
+    /// How reqwest timeouts are labelled in [`Error::Timeout`]: our own
+    /// client only has connect and read-idle timeouts, a caller-supplied
+    /// one may have anything.
+    pub(crate) timeout_label: &'static str,
 }
 
 /// An API client: cheap to clone (one `Arc`), `Send + Sync`.
@@ -58,6 +107,7 @@ impl std::fmt::Debug for Client {
             .field("api", &self.inner.api.name)
             .field("base_url", &self.inner.base_url.as_str())
             .field("credentials", &self.inner.credentials)
+            .field("retry", &self.inner.retry)
             .finish()
     }
 }
@@ -69,14 +119,31 @@ impl Client {
             api,
             url: url.as_ref().to_owned(),
             credentials: Credentials::None,
+            credential_conflict: false,
             http: None,
-            connect_timeout: Some(Duration::from_secs(30)),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            read_timeout: Some(DEFAULT_READ_TIMEOUT),
+            transport_settings: Vec::new(),
+            root_pems: Vec::new(),
+            accept_invalid_certs: false,
+            retry: RetryConfig::default(),
         }
+    }
+
+    /// Build a client for `api` from the environment: [`ENV_URL`],
+    /// [`ENV_TOKEN`], and optionally [`ENV_CA_CERT`] and [`ENV_INSECURE`].
+    pub fn from_env_for(api: &'static ApiSpec) -> Result<Client> {
+        ClientBuilder::from_env_lookup(api, |name| std::env::var(name).ok())?.build()
     }
 
     /// The API base URL every operation path is appended to.
     pub fn base_url(&self) -> &reqwest::Url {
         &self.inner.base_url
+    }
+
+    /// The API this client talks to.
+    pub fn api(&self) -> &'static ApiSpec {
+        self.inner.api
     }
 
     /// Start a request for one operation. Used by generated code.
@@ -86,53 +153,200 @@ impl Client {
 }
 
 /// Builder for [`Client`].
-#[derive(Debug)]
 pub struct ClientBuilder {
     api: &'static ApiSpec,
     url: String,
     credentials: Credentials,
+    credential_conflict: bool,
     http: Option<reqwest::Client>,
     connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    /// Settings that only apply to a client the SDK builds; combined with
+    /// [`ClientBuilder::http_client`] they are an error, not silently lost.
+    transport_settings: Vec<&'static str>,
+    root_pems: Vec<Vec<u8>>,
+    accept_invalid_certs: bool,
+    retry: RetryConfig,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api", &self.api.name)
+            .field("url", &self.url)
+            .field("credentials", &self.credentials)
+            .field("custom_http_client", &self.http.is_some())
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("extra_root_pems", &self.root_pems.len())
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 impl ClientBuilder {
+    /// A builder for `api` configured from variables looked up with
+    /// `lookup` (see [`Client::from_env_for`] for the names). Tests and
+    /// programs with their own configuration source use this instead of the
+    /// process environment.
+    pub fn from_env_lookup(
+        api: &'static ApiSpec,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<ClientBuilder> {
+        let url = lookup(ENV_URL)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| Error::Config(format!("{ENV_URL} is not set")))?;
+        let token = lookup(ENV_TOKEN)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| Error::Config(format!("{ENV_TOKEN} is not set")))?;
+        let mut b = Client::builder_for(api, url).token(token);
+        if let Some(path) = lookup(ENV_CA_CERT).filter(|v| !v.is_empty()) {
+            let pem = std::fs::read(&path).map_err(|e| {
+                Error::Config(format!("cannot read {ENV_CA_CERT} file {path:?}: {e}"))
+            })?;
+            b = b.add_root_certificate_pem(&pem);
+        }
+        if let Some(v) = lookup(ENV_INSECURE) {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" => b = b.danger_accept_invalid_certs(true),
+                "" | "0" | "false" => {}
+                _ => {
+                    return Err(Error::Config(format!(
+                        "{ENV_INSECURE} must be 1, true, 0 or false, got {v:?}"
+                    )));
+                }
+            }
+        }
+        Ok(b)
+    }
+
+    fn set_credentials(&mut self, c: Credentials) {
+        // Two credentials would mean two auth mechanisms on one request,
+        // which XO answers with 400; refuse at build time instead.
+        if !matches!(self.credentials, Credentials::None) {
+            self.credential_conflict = true;
+        }
+        self.credentials = c;
+    }
+
     /// Authenticate with a token, injected the way the API description says
-    /// (for XO: the cookie `authenticationToken`).
+    /// (for XO: the cookie `authenticationToken`). Exclusive with
+    /// [`basic`](Self::basic).
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.credentials = Credentials::Token(Secret::new(token));
+        self.set_credentials(Credentials::Token(Secret::new(token)));
         self
     }
 
-    /// Authenticate with HTTP Basic credentials (for XO: only to mint tokens).
+    /// Authenticate with HTTP Basic credentials (for XO: only to mint
+    /// tokens). Exclusive with [`token`](Self::token): a request never
+    /// carries both.
     pub fn basic(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
-        self.credentials = Credentials::Basic {
+        self.set_credentials(Credentials::Basic {
             user: user.into(),
             password: Secret::new(password),
-        };
+        });
         self
     }
 
-    /// Use a caller-supplied `reqwest::Client` (its own TLS, proxy and
-    /// timeout settings apply).
+    /// Use a caller-supplied `reqwest::Client`: its own TLS, proxy, timeout
+    /// and user-agent settings apply, and the TLS and timeout settings of
+    /// this builder are refused. Build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`: the SDK follows
+    /// same-origin 307/308 redirects itself, keeping credentials, and a
+    /// redirect followed inside reqwest escapes those checks.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
     }
 
+    /// Connect timeout (default 30 s); `None` waits as long as the
+    /// operating system does.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self.transport_settings.push("connect_timeout");
+        self
+    }
+
+    /// Read-idle timeout (default 5 min): the call fails with
+    /// [`Error::Timeout`] when no byte of the answer arrives for this long.
+    /// It does not limit a transfer that keeps moving; for a limit on the
+    /// whole call use [`CallOptions::timeout`](super::CallOptions::timeout).
+    /// `None` disables it.
+    pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.read_timeout = timeout.into();
+        self.transport_settings.push("read_timeout");
+        self
+    }
+
+    /// Trust the root certificates of a PEM bundle in addition to the
+    /// system's (Xen Orchestra appliances commonly use self-signed
+    /// certificates: pass that certificate here). Errors in the PEM data
+    /// are reported by [`build`](Self::build).
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Self {
+        self.root_pems.push(pem.to_vec());
+        self.transport_settings.push("add_root_certificate_pem");
+        self
+    }
+
+    /// **DANGER: turns off TLS certificate verification.**
+    ///
+    /// With `true`, any certificate is accepted, for any host name, so anyone
+    /// able to intercept the connection can read the token and every
+    /// request. Only for throw-away lab setups; to trust a self-signed
+    /// appliance, pass its certificate to
+    /// [`add_root_certificate_pem`](Self::add_root_certificate_pem) instead.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self.transport_settings.push("danger_accept_invalid_certs");
+        self
+    }
+
+    /// Default retry behaviour of the client's calls (see [`RetryConfig`];
+    /// [`RetryConfig::disabled`] turns retries off). One call can override
+    /// it with [`CallOptions::retry`](super::CallOptions::retry).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
     /// Build the client.
     pub fn build(self) -> Result<Client> {
+        if self.credential_conflict {
+            return Err(Error::Config(
+                "set either a token or Basic credentials, not both".into(),
+            ));
+        }
         let base_url = normalize_base_url(&self.url, self.api.base_path)?;
-        let http = match self.http {
-            Some(http) => http,
+        let auth = wire_auth(&self.credentials, self.api.auth)?;
+        let (http, timeout_label) = match self.http {
+            Some(http) => {
+                if let Some(setting) = self.transport_settings.first() {
+                    return Err(Error::Config(format!(
+                        "`{setting}` cannot be combined with a caller-supplied reqwest::Client; \
+                         configure that client instead"
+                    )));
+                }
+                (http, "request")
+            }
             None => {
                 let mut b = reqwest::Client::builder()
-                    .user_agent(concat!("xo-sdk/", env!("CARGO_PKG_VERSION")))
+                    .user_agent(USER_AGENT)
+                    // Redirects are followed by the send loop, which keeps
+                    // them same-origin and re-sends the body and
+                    // credentials itself.
                     .redirect(reqwest::redirect::Policy::none());
                 if let Some(t) = self.connect_timeout {
                     b = b.connect_timeout(t);
                 }
-                b.build()
-                    .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?
+                if let Some(t) = self.read_timeout {
+                    b = b.read_timeout(t);
+                }
+                b = configure_tls(b, &self.root_pems, self.accept_invalid_certs)?;
+                let http = b
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
+                (http, "read idle")
             }
         };
         Ok(Client {
@@ -141,16 +355,125 @@ impl ClientBuilder {
                 base_url,
                 api: self.api,
                 credentials: self.credentials,
+                auth,
+                retry: self.retry,
+                timeout_label,
             }),
         })
     }
+}
+
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+fn configure_tls(
+    b: reqwest::ClientBuilder,
+    pems: &[Vec<u8>],
+    accept_invalid_certs: bool,
+) -> Result<reqwest::ClientBuilder> {
+    let mut roots = Vec::new();
+    for pem in pems {
+        roots.extend(super::tls::parse_pem_certificates(pem)?);
+    }
+    let config = super::tls::client_config(roots, accept_invalid_certs)?;
+    Ok(b.tls_backend_preconfigured(config))
+}
+
+#[cfg(feature = "native-tls")]
+fn configure_tls(
+    mut b: reqwest::ClientBuilder,
+    pems: &[Vec<u8>],
+    accept_invalid_certs: bool,
+) -> Result<reqwest::ClientBuilder> {
+    for pem in pems {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::Config(format!("invalid PEM certificate: {e}")))?;
+        if certs.is_empty() {
+            return Err(Error::Config("no certificate found in the PEM data".into()));
+        }
+        b = b.tls_certs_merge(certs);
+    }
+    if accept_invalid_certs {
+        b = b.tls_danger_accept_invalid_certs(true);
+    }
+    Ok(b)
+}
+
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+fn configure_tls(
+    b: reqwest::ClientBuilder,
+    pems: &[Vec<u8>],
+    accept_invalid_certs: bool,
+) -> Result<reqwest::ClientBuilder> {
+    if !pems.is_empty() || accept_invalid_certs {
+        return Err(Error::Config(
+            "TLS settings given, but xo-sdk was built without the `rustls` or `native-tls` feature"
+                .into(),
+        ));
+    }
+    Ok(b)
+}
+
+/// Turn credentials into what goes on the wire, once per client. Errors
+/// never quote the secret.
+fn wire_auth(credentials: &Credentials, spec: AuthSpec) -> Result<WireAuth> {
+    fn header(name: &str, value: String) -> Result<WireAuth> {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::Config(format!("invalid auth header name {name:?}")))?;
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            Error::Config("the credentials contain characters not allowed in a header".into())
+        })?;
+        value.set_sensitive(true);
+        Ok(WireAuth::Header(name, value))
+    }
+    match (credentials, spec) {
+        (Credentials::None, _) => Ok(WireAuth::None),
+        (Credentials::Token(t), AuthSpec::Header { name, prefix }) => {
+            header(name, format!("{prefix}{}", t.expose()))
+        }
+        (Credentials::Token(t), AuthSpec::Query { param }) => Ok(WireAuth::Query(param, t.clone())),
+        // An API without a declared token scheme gets the generic one.
+        (Credentials::Token(t), AuthSpec::Basic | AuthSpec::None) => {
+            header("authorization", format!("Bearer {}", t.expose()))
+        }
+        (Credentials::Basic { user, password }, _) => {
+            if user.contains(':') {
+                // RFC 7617: the user-id cannot contain a colon.
+                return Err(Error::Config(
+                    "a Basic auth user name cannot contain ':'".into(),
+                ));
+            }
+            let raw = format!("{user}:{}", password.expose());
+            header("authorization", format!("Basic {}", base64(raw.as_bytes())))
+        }
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 §4), for Basic credentials.
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> shift) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Accept `https://host`, `https://host/`, `https://host/rest/v0` and
 /// `https://host/rest/v0/`; return the base without a trailing slash.
 fn normalize_base_url(url: &str, base_path: &str) -> Result<reqwest::Url> {
     let mut parsed = reqwest::Url::parse(url.trim())
-        .map_err(|e| Error::Config(format!("invalid base URL {url:?}: {e}")))?;
+        .map_err(|e| Error::Config(format!("invalid base URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(Error::Config(format!(
             "base URL must be http or https, got {:?}",
@@ -160,6 +483,13 @@ fn normalize_base_url(url: &str, base_path: &str) -> Result<reqwest::Url> {
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::Config(
             "base URL must not have a query or fragment".into(),
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // Credentials in the URL would end up in logs and errors; they
+        // belong in `token` or `basic`.
+        return Err(Error::Config(
+            "base URL must not contain credentials; use token() or basic()".into(),
         ));
     }
     let path = parsed.path().trim_end_matches('/').to_owned();
@@ -192,5 +522,21 @@ mod tests {
         }
         assert!(normalize_base_url("ftp://x", "/rest/v0").is_err());
         assert!(normalize_base_url("not a url", "/rest/v0").is_err());
+        assert!(normalize_base_url("https://u:p@x", "/rest/v0").is_err());
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
     }
 }

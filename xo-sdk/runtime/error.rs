@@ -26,6 +26,7 @@ impl fmt::Display for CallSite {
 
 /// The server answered with an error status.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// HTTP status code.
     pub status: u16,
@@ -35,10 +36,13 @@ pub struct ApiError {
     /// The server's error message: a string, or the structured value (XO sends
     /// a field-error object with 422).
     pub message: Option<serde_json::Value>,
-    /// The server's `data` member, or the value at the DADL `code_path`.
+    /// The error body's top-level `data` member when it has one, otherwise
+    /// the value at the DADL `code_path`.
     pub data: Option<serde_json::Value>,
     /// Where the call was going.
     pub site: CallSite,
+    /// The pause the server asked for (`Retry-After`), when it sent one.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
@@ -60,11 +64,12 @@ pub enum Error {
     #[error("{}: HTTP {} {}{}", .0.site, .0.status, .0.code, fmt_message(.0))]
     Api(Box<ApiError>),
     /// The request could not be sent or the response not received.
-    #[error("{site}: transport error: {source}")]
+    #[error("{site}: transport error: {}", fmt_chain(.source))]
     Transport {
         /// Where the call was going.
         site: CallSite,
-        /// The underlying error.
+        /// The underlying error. Its URL is stripped: URLs carry path
+        /// parameter values and, for query-token APIs, the token.
         #[source]
         source: reqwest::Error,
     },
@@ -73,8 +78,22 @@ pub enum Error {
     Timeout {
         /// Where the call was going.
         site: CallSite,
-        /// Which timeout elapsed.
+        /// Which timeout elapsed: `connect`, `read idle` (no byte received
+        /// for the read timeout), `total` (the per-call timeout) or
+        /// `request` (a timeout of a caller-supplied `reqwest::Client`).
         what: &'static str,
+    },
+    /// The server redirected the call and the SDK did not follow.
+    #[error("{site}: HTTP {status} redirect not followed: {reason}")]
+    Redirect {
+        /// Where the call was going.
+        site: CallSite,
+        /// The redirect status (307 or 308).
+        status: u16,
+        /// Why: cross-origin target, too many hops, no usable `Location`,
+        /// or a streaming body that cannot be sent twice. The target itself
+        /// is not included: it may carry ids or credentials.
+        reason: &'static str,
     },
     /// The response body could not be decoded.
     #[error("{site}: cannot decode response: {reason}; body starts: {excerpt:?}")]
@@ -104,13 +123,43 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+/// Longest server message shown by `Display` (the full value stays in
+/// [`ApiError::message`]); a log line should stay a line.
+const DISPLAY_MESSAGE_MAX: usize = 300;
+
 fn fmt_message(e: &ApiError) -> String {
     let text = e.message_text();
     if text.is_empty() {
-        String::new()
-    } else {
-        format!(": {text}")
+        return String::new();
     }
+    // Collapse line breaks and control characters so that a multi-line
+    // server message (stack traces, XAPI dumps) cannot break log lines.
+    let mut out = String::from(": ");
+    for (count, c) in text.chars().enumerate() {
+        if count == DISPLAY_MESSAGE_MAX {
+            out.push('…');
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
+}
+
+/// One line for a transport error: reqwest's own message is vague
+/// ("error sending request"); the cause chain says what really happened
+/// (connection refused, reset, certificate unknown, …).
+fn fmt_chain(e: &reqwest::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = std::error::Error::source(e);
+    while let Some(src) = cur {
+        let text = src.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = src.source();
+    }
+    out
 }
 
 impl Error {
@@ -163,9 +212,37 @@ impl Error {
         matches!(self, Error::InvalidArgument { .. }) || self.code() == Some("invalid_input")
     }
 
+    /// The server asks the client to slow down (429).
+    pub fn is_rate_limited(&self) -> bool {
+        self.code() == Some("rate_limited")
+    }
+
+    /// The server or a gateway in front of it is unavailable (502/503/504).
+    pub fn is_unavailable(&self) -> bool {
+        self.code() == Some("unavailable")
+    }
+
     /// A timeout elapsed.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
+    }
+
+    /// The request could not be sent or the response not received.
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Error::Transport { .. })
+    }
+
+    /// The DADL tool name of the failed call, when the error belongs to one.
+    pub fn tool(&self) -> Option<&'static str> {
+        match self {
+            Error::Api(e) => Some(e.site.tool),
+            Error::Transport { site, .. }
+            | Error::Timeout { site, .. }
+            | Error::Redirect { site, .. }
+            | Error::Decode { site, .. }
+            | Error::InvalidArgument { site, .. } => Some(site.tool),
+            Error::Config(_) | Error::Io(_) => None,
+        }
     }
 }
 
@@ -181,6 +258,7 @@ pub fn default_code_for_status(status: u16) -> &'static str {
         429 => "rate_limited",
         500 => "internal",
         502..=504 => "unavailable",
+        300..=399 => "redirect",
         400..=499 => "client_error",
         _ => "server_error",
     }

@@ -5,14 +5,30 @@ mod body;
 mod client;
 mod error;
 mod request;
+mod retry;
 mod spec;
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+mod tls;
 pub mod wire;
 
 pub use body::{Body, ByteStream};
-pub use client::{Client, ClientBuilder, Secret};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ENV_CA_CERT,
+    ENV_INSECURE, ENV_TOKEN, ENV_URL, Secret, USER_AGENT,
+};
 pub use error::{ApiError, CallSite, Error, Result, default_code_for_status};
 pub use request::Request;
+pub use retry::{CallOptions, RetryConfig};
 pub use spec::{
     ApiSpec, AuthSpec, Backoff, ErrorPolicy, HttpMethod, IdempotencySpec, OperationSpec,
     RequestBodyKind, ResponseKind,
 };
+
+// Re-exported so generated code (and scratch crates that contain only
+// generated code) need no direct serde/serde_json dependency.
+/// A JSON value (re-export of `serde_json::Value`).
+pub use serde_json::Value;
+/// A JSON object (`serde_json::Map<String, Value>`).
+pub type JsonMap = serde_json::Map<String, serde_json::Value>;
+/// Re-export of `serde::de::DeserializeOwned`, the bound of `send_as`.
+pub use serde::de::DeserializeOwned;

@@ -1,27 +1,84 @@
 //! Building one request from an [`OperationSpec`] and the caller's arguments,
-//! sending it, and turning the answer into a value or an [`Error`].
+//! sending it (following same-origin redirects and retrying what is safe to
+//! retry), and turning the answer into a value or an [`Error`].
 
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::{Instrument, field};
 
-use super::body::{Body, ByteStream};
-use super::client::{Client, Credentials};
+use super::body::{Body, ByteStream, OutgoingBody};
+use super::client::{Client, ClientInner, WireAuth};
 use super::error::{ApiError, CallSite, Error, Result, default_code_for_status};
-use super::spec::{AuthSpec, OperationSpec, RequestBodyKind};
+use super::retry::{self, CallOptions, Failure, RetryConfig};
+use super::spec::{OperationSpec, RequestBodyKind};
 use super::wire;
 
+/// Most redirects followed by one call (XO needs one, for `/users/me`).
+const MAX_REDIRECTS: u32 = 5;
+
+/// Most bytes of an error body read into memory: enough for any real error
+/// document, and a misbehaving proxy cannot make the client buffer a
+/// gigabyte just to report a 502.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
 /// One request under construction. Generated builders fill it in and send it.
-#[derive(Debug)]
 pub struct Request {
     client: Client,
     spec: &'static OperationSpec,
     path_params: Vec<(&'static str, String)>,
     query: Vec<(&'static str, String)>,
-    headers: Vec<(&'static str, String)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
     json_body: Option<serde_json::Map<String, serde_json::Value>>,
     raw_body: Option<Body>,
+    options: CallOptions,
     /// The first argument error, reported when the request is sent.
     error: Option<Error>,
+}
+
+impl std::fmt::Debug for Request {
+    // Names only: values may be ids, passwords (`create_user`) or tokens.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |v: &[(&'static str, String)]| v.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+        f.debug_struct("Request")
+            .field("tool", &self.spec.tool)
+            .field("method", &self.spec.method)
+            .field("path", &self.spec.path)
+            .field("path_params", &names(&self.path_params))
+            .field("query", &names(&self.query))
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field(
+                "body_fields",
+                &self
+                    .json_body
+                    .as_ref()
+                    .map(|m| m.keys().collect::<Vec<_>>()),
+            )
+            .field("raw_body", &self.raw_body)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// What one call needs to send every attempt.
+struct Prepared {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    body: OutgoingBody,
+    has_idempotency_key: bool,
+}
+
+/// A successful answer: read in full, or left as a stream for the caller.
+enum Reply {
+    Bytes(Bytes),
+    Stream(reqwest::Response),
 }
 
 impl Request {
@@ -35,6 +92,7 @@ impl Request {
             json_body: matches!(spec.request_body, RequestBodyKind::Json)
                 .then(serde_json::Map::new),
             raw_body: None,
+            options: CallOptions::default(),
             error: None,
         }
     }
@@ -74,7 +132,9 @@ impl Request {
     }
 
     /// Fill the `{name}` placeholder of the path. The value is
-    /// percent-encoded as one path segment.
+    /// percent-encoded as one path segment; an empty value, or one that
+    /// would make a `.` or `..` segment, is rejected when the request is
+    /// sent.
     pub fn path_param(&mut self, name: &'static str, value: &impl Serialize) -> &mut Self {
         if let Some(s) = self.scalar(name, value) {
             self.path_params.push((name, s));
@@ -90,13 +150,24 @@ impl Request {
         self
     }
 
-    /// Add a request header.
+    /// Add a request header. Values that HTTP cannot carry (CR, LF, NUL,
+    /// other control characters, non-ASCII) are rejected before sending.
     pub fn header(&mut self, name: &'static str, value: &impl Serialize) -> &mut Self {
         if let Some(s) = self.scalar(name, value) {
+            let Ok(hname) = HeaderName::from_bytes(name.as_bytes()) else {
+                self.record(name, "not a valid header name".into());
+                return self;
+            };
             if s.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
                 self.record(name, "header values cannot contain CR, LF or NUL".into());
             } else {
-                self.headers.push((name, s));
+                match HeaderValue::from_str(&s) {
+                    Ok(v) => self.headers.push((hname, v)),
+                    Err(_) => self.record(
+                        name,
+                        "header values must be visible ASCII, space or tab".into(),
+                    ),
+                }
             }
         }
         self
@@ -121,114 +192,402 @@ impl Request {
         self
     }
 
-    fn build(&mut self) -> Result<reqwest::RequestBuilder> {
+    /// Apply per-call options (total timeout, retry override, idempotency
+    /// key). Generated builders expose this as `with_call_options`.
+    pub fn options(&mut self, options: &CallOptions) -> &mut Self {
+        self.options = options.clone();
+        self
+    }
+
+    fn invalid(&self, name: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::InvalidArgument {
+            site: self.site(),
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Everything that can be checked is checked here, before a byte is sent.
+    fn prepare(&mut self) -> Result<Prepared> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let site = self.site();
-        let inner = &self.client.inner;
-        let path = wire::expand_path(self.spec.path, &self.path_params).map_err(|name| {
-            Error::InvalidArgument {
-                site: site.clone(),
-                name,
-                reason: "path parameter was not provided".into(),
+        for (name, value) in &self.path_params {
+            if value.is_empty() {
+                // An empty id would address the collection, not an object.
+                return Err(self.invalid(*name, "path parameters cannot be empty"));
             }
-        })?;
+        }
+        let path = wire::expand_path(self.spec.path, &self.path_params)
+            .map_err(|name| self.invalid(name, "path parameter was not provided"))?;
+        if path.split('/').any(wire::is_dot_segment) {
+            // Every URL parser (the `url` crate included) resolves `.` and
+            // `..` segments, percent-encoded or not, so such a value would
+            // silently address another resource.
+            let name = self
+                .path_params
+                .iter()
+                .find(|(_, v)| v.bytes().all(|b| b == b'.'))
+                .map_or("path", |(n, _)| *n);
+            return Err(self.invalid(name, "`.` and `..` cannot be sent as a path segment"));
+        }
+        let inner = &self.client.inner;
         let mut url = inner.base_url.clone();
         let joined = format!("{}{}", url.path().trim_end_matches('/'), path);
         url.set_path(&joined);
         let mut query = std::mem::take(&mut self.query);
-        if let (Credentials::Token(t), AuthSpec::Query { param }) =
-            (&inner.credentials, inner.api.auth)
-        {
-            query.push((param, t.expose().to_owned()));
+        if let WireAuth::Query(param, token) = &inner.auth {
+            query.push((param, token.expose().to_owned()));
         }
         if !query.is_empty() {
             url.set_query(Some(&wire::encode_query(&query)));
         }
-        let mut rb = inner.http.request(self.spec.method.to_reqwest(), url);
+
+        let mut headers = HeaderMap::new();
         for (name, value) in self.spec.default_headers {
             // The body kind decides Content-Type; the DADL default is JSON.
             if name.eq_ignore_ascii_case("content-type") {
                 continue;
             }
-            rb = rb.header(*name, *value);
+            let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) else {
+                return Err(self.invalid(*name, "invalid default header in the API description"));
+            };
+            headers.insert(n, v);
         }
         for (name, value) in &self.headers {
-            rb = rb.header(*name, value);
+            headers.insert(name.clone(), value.clone());
         }
-        rb = match (&inner.credentials, inner.api.auth) {
-            (Credentials::Token(t), AuthSpec::Header { name, prefix }) => {
-                rb.header(name, format!("{prefix}{}", t.expose()))
-            }
-            // Injected into the query string above.
-            (Credentials::Token(_), AuthSpec::Query { .. }) => rb,
-            (Credentials::Token(t), AuthSpec::Basic | AuthSpec::None) => rb.bearer_auth(t.expose()),
-            (Credentials::Basic { user, password }, _) => {
-                rb.basic_auth(user, Some(password.expose()))
-            }
-            (Credentials::None, _) => rb,
-        };
-        match self.spec.request_body {
-            RequestBodyKind::None => {}
-            RequestBodyKind::Json => {
-                if let Some(map) = self.json_body.take() {
-                    let bytes = serde_json::to_vec(&map).map_err(|e| Error::InvalidArgument {
-                        site: site.clone(),
-                        name: "body".into(),
-                        reason: e.to_string(),
-                    })?;
-                    rb = rb
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(bytes);
+        let mut has_idempotency_key = false;
+        if let Some(idem) = self.spec.idempotency {
+            let key = self
+                .options
+                .idempotency_key
+                .clone()
+                .unwrap_or_else(retry::new_idempotency_key);
+            let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(idem.header.as_bytes()),
+                HeaderValue::from_str(&key),
+            ) else {
+                return Err(self.invalid(idem.header, "invalid idempotency key"));
+            };
+            headers.insert(n, v);
+            has_idempotency_key = true;
+        }
+        // Credentials last, so that no caller header can replace them or
+        // add a second mechanism next to them.
+        if let WireAuth::Header(name, value) = &inner.auth {
+            headers.remove(header::AUTHORIZATION);
+            headers.remove(header::COOKIE);
+            headers.insert(name.clone(), value.clone());
+        }
+
+        let body = match self.spec.request_body {
+            RequestBodyKind::None => OutgoingBody::None,
+            RequestBodyKind::Json => match self.json_body.take() {
+                Some(map) => {
+                    let bytes = serde_json::to_vec(&map)
+                        .map_err(|e| self.invalid("body", e.to_string()))?;
+                    headers.insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    );
+                    OutgoingBody::Bytes(Bytes::from(bytes))
                 }
-            }
+                None => OutgoingBody::None,
+            },
             RequestBodyKind::Raw { content_type } => {
-                let body = self.raw_body.take().ok_or_else(|| Error::InvalidArgument {
-                    site: site.clone(),
-                    name: "body".into(),
-                    reason: "this operation needs a request body".into(),
-                })?;
-                rb = rb.header(reqwest::header::CONTENT_TYPE, content_type);
-                rb = body.apply(rb);
+                let body = self
+                    .raw_body
+                    .take()
+                    .ok_or_else(|| self.invalid("body", "this operation needs a request body"))?;
+                let ct = HeaderValue::from_str(content_type)
+                    .map_err(|_| self.invalid("body", "invalid content type"))?;
+                headers.insert(header::CONTENT_TYPE, ct);
+                body.into_outgoing()
             }
-        }
-        Ok(rb)
+        };
+        Ok(Prepared {
+            method: self.spec.method.to_reqwest(),
+            url,
+            headers,
+            body,
+            has_idempotency_key,
+        })
     }
 
-    async fn execute(mut self) -> Result<(reqwest::Response, CallSite, &'static OperationSpec)> {
-        let rb = self.build()?;
+    /// Prepare, send (with redirects and retries) under the call's span and
+    /// total timeout.
+    async fn dispatch(
+        mut self,
+        stream: bool,
+    ) -> Result<(Reply, CallSite, Option<tokio::time::Instant>)> {
+        let prepared = self.prepare()?;
         let site = self.site();
-        let resp = rb.send().await.map_err(|e| transport(site.clone(), e))?;
-        let status = resp.status().as_u16();
-        if status >= 400 {
-            return Err(api_error(resp, site, self.spec).await);
+        let spec = self.spec;
+        let inner = &*self.client.inner;
+        let retry = self
+            .options
+            .retry
+            .clone()
+            .unwrap_or_else(|| inner.retry.clone());
+        // Only names and templates: ids in the path and query may be
+        // sensitive, and for query-token APIs the URL holds the token.
+        let span = tracing::debug_span!(
+            "api_call",
+            tool = spec.tool,
+            method = spec.method.as_str(),
+            path = spec.path,
+            status = field::Empty,
+            attempt = field::Empty,
+            elapsed_ms = field::Empty,
+        );
+        let started = Instant::now();
+        let deadline = self
+            .options
+            .timeout
+            .map(|t| tokio::time::Instant::now() + t);
+        let work = send_loop(inner, spec, &site, prepared, &retry, stream, &span);
+        let result = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, work)
+                .instrument(span.clone())
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(Error::Timeout {
+                    site: site.clone(),
+                    what: "total",
+                }),
+            },
+            None => work.instrument(span.clone()).await,
+        };
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("elapsed_ms", elapsed_ms);
+        match &result {
+            Ok(_) => tracing::debug!(parent: &span, elapsed_ms, "call succeeded"),
+            Err(e) => tracing::debug!(parent: &span, elapsed_ms, error = %e, "call failed"),
         }
-        Ok((resp, site, self.spec))
+        result.map(|reply| (reply, site, deadline))
     }
 
     /// Send the request and decode a JSON answer (`null` for an empty body).
     pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
-        let (resp, site, _) = self.execute().await?;
-        let bytes = resp.bytes().await.map_err(|e| transport(site.clone(), e))?;
-        decode_json(&bytes, &site)
+        match self.dispatch(false).await? {
+            (Reply::Bytes(bytes), site, _) => decode_json(&bytes, &site),
+            // `dispatch(false)` always reads the body.
+            (Reply::Stream(resp), site, _) => {
+                let bytes = resp
+                    .bytes()
+                    .await
+                    .map_err(|e| transport(site.clone(), e, "read idle"))?;
+                decode_json(&bytes, &site)
+            }
+        }
     }
 
     /// Send the request and hand back the response body as a stream.
     pub async fn send_stream(self) -> Result<ByteStream> {
-        let (resp, site, _) = self.execute().await?;
-        Ok(ByteStream::from_response(resp, site))
+        let label = self.client.inner.timeout_label;
+        match self.dispatch(true).await? {
+            (Reply::Stream(resp), site, deadline) => {
+                Ok(ByteStream::from_response(resp, site, deadline, label))
+            }
+            (Reply::Bytes(_), site, _) => Err(Error::Decode {
+                site,
+                reason: "internal: the body was read before streaming".into(),
+                excerpt: String::new(),
+            }),
+        }
     }
 }
 
-pub(crate) fn transport(site: CallSite, e: reqwest::Error) -> Error {
+/// Send attempts until one succeeds, fails for good, or the retry budget is
+/// spent. Redirects do not use the retry budget; they have their own limit.
+async fn send_loop(
+    inner: &ClientInner,
+    spec: &'static OperationSpec,
+    site: &CallSite,
+    mut p: Prepared,
+    retry: &RetryConfig,
+    stream: bool,
+    span: &tracing::Span,
+) -> Result<Reply> {
+    let max_retries = retry.retries_for(spec.errors);
+    let mut retries = 0u32;
+    let mut redirects = 0u32;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        span.record("attempt", attempt);
+        let rb = inner
+            .http
+            .request(p.method.clone(), p.url.clone())
+            .headers(p.headers.clone());
+        let rb = p.body.attach(rb);
+        let (failure, err, retry_after) = match rb.send().await {
+            Err(e) => {
+                let failure = classify(&e);
+                tracing::debug!(attempt, ?failure, "request failed");
+                (
+                    failure,
+                    transport(site.clone(), e, inner.timeout_label),
+                    None,
+                )
+            }
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                span.record("status", status);
+                tracing::debug!(attempt, status, "response");
+                if matches!(status, 307 | 308) {
+                    let redirect_err = |reason| Error::Redirect {
+                        site: site.clone(),
+                        status,
+                        reason,
+                    };
+                    redirects += 1;
+                    if redirects > MAX_REDIRECTS {
+                        return Err(redirect_err("too many redirects"));
+                    }
+                    if !p.body.can_send_again() {
+                        return Err(redirect_err(
+                            "a streaming request body cannot be sent twice",
+                        ));
+                    }
+                    p.url = redirect_target(&p.url, &resp, &inner.auth).map_err(redirect_err)?;
+                    tracing::debug!(attempt, status, "following same-origin redirect");
+                    continue;
+                }
+                if status < 300 {
+                    if stream {
+                        return Ok(Reply::Stream(resp));
+                    }
+                    match resp.bytes().await {
+                        Ok(b) => return Ok(Reply::Bytes(b)),
+                        Err(e) => {
+                            // The server answered, so it has processed the
+                            // request: this is never `NotSent`.
+                            let failure = match classify(&e) {
+                                Failure::NotSent => Failure::Broken,
+                                f => f,
+                            };
+                            tracing::debug!(attempt, ?failure, "reading the answer failed");
+                            (
+                                failure,
+                                transport(site.clone(), e, inner.timeout_label),
+                                None,
+                            )
+                        }
+                    }
+                } else {
+                    let retry_after = retry_after_of(&resp, spec);
+                    let err = api_error(resp, site.clone(), spec, retry_after).await;
+                    (Failure::Status(status), err, retry_after)
+                }
+            }
+        };
+        if retries >= max_retries
+            || !retry::is_retryable(spec, p.has_idempotency_key, failure)
+            || !p.body.can_send_again()
+        {
+            return Err(err);
+        }
+        let delay = match retry_after {
+            // The server wants a longer pause than we are willing to sit
+            // through: let the caller decide (the error carries the value).
+            Some(d) if d > retry.max_retry_after_value() => return Err(err),
+            Some(d) => d,
+            None => retry.backoff(spec.errors, retries + 1),
+        };
+        retries += 1;
+        tracing::debug!(
+            attempt,
+            retry = retries,
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            error = %err,
+            "retrying"
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Classify a reqwest error for the retry rules.
+fn classify(e: &reqwest::Error) -> Failure {
+    if e.is_builder() || e.is_redirect() {
+        Failure::Permanent
+    } else if e.is_connect() {
+        // A connect timeout is a connect error too: nothing was sent.
+        Failure::NotSent
+    } else if e.is_timeout() {
+        Failure::Timeout
+    } else {
+        Failure::Broken
+    }
+}
+
+/// The target of a 307/308, if it may be followed: same origin (scheme, host
+/// and port) as the URL that was redirected. Credentials are re-attached by
+/// the send loop, so they never reach another origin.
+fn redirect_target(
+    current: &reqwest::Url,
+    resp: &reqwest::Response,
+    auth: &WireAuth,
+) -> std::result::Result<reqwest::Url, &'static str> {
+    let location = resp
+        .headers()
+        .get(header::LOCATION)
+        .ok_or("no Location header")?
+        .to_str()
+        .map_err(|_| "Location is not valid text")?;
+    let mut target = current
+        .join(location)
+        .map_err(|_| "Location is not a valid URL")?;
+    if target.origin() != current.origin() {
+        return Err("cross-origin target");
+    }
+    target.set_fragment(None);
+    if let WireAuth::Query(param, token) = auth {
+        if !target.query_pairs().any(|(k, _)| k == *param) {
+            let extra = wire::encode_query(&[(param, token.expose().to_owned())]);
+            let q = match target.query() {
+                Some(q) if !q.is_empty() => format!("{q}&{extra}"),
+                _ => extra,
+            };
+            target.set_query(Some(&q));
+        }
+    }
+    Ok(target)
+}
+
+/// The pause the server asked for, from `Retry-After` or the policy's own
+/// header.
+fn retry_after_of(resp: &reqwest::Response, spec: &OperationSpec) -> Option<Duration> {
+    let name = spec.errors.retry_after_header.unwrap_or("retry-after");
+    let value = resp
+        .headers()
+        .get(name)
+        .or_else(|| resp.headers().get(header::RETRY_AFTER))?;
+    retry::parse_retry_after(value.to_str().ok()?, SystemTime::now())
+}
+
+/// Map a reqwest error. The URL is stripped: it carries path parameter
+/// values and, for query-token APIs, the token.
+pub(crate) fn transport(site: CallSite, e: reqwest::Error, timeout_label: &'static str) -> Error {
     if e.is_timeout() {
         Error::Timeout {
             site,
-            what: "request",
+            what: if e.is_connect() {
+                "connect"
+            } else {
+                timeout_label
+            },
         }
     } else {
-        Error::Transport { site, source: e }
+        Error::Transport {
+            site,
+            source: e.without_url(),
+        }
     }
 }
 
@@ -246,9 +605,28 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8], site: &CallSite) ->
     })
 }
 
-async fn api_error(resp: reqwest::Response, site: CallSite, spec: &OperationSpec) -> Error {
+/// Read at most [`MAX_ERROR_BODY`] bytes of an error answer. A failure
+/// while reading just shortens the body: the status is what matters.
+async fn read_bounded(mut resp: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        let room = MAX_ERROR_BODY - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    body
+}
+
+async fn api_error(
+    resp: reqwest::Response,
+    site: CallSite,
+    spec: &OperationSpec,
+    retry_after: Option<Duration>,
+) -> Error {
     let status = resp.status().as_u16();
-    let body = resp.bytes().await.unwrap_or_default();
+    let body = read_bounded(resp).await;
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     let policy = spec.errors;
     let code = policy
@@ -258,18 +636,28 @@ async fn api_error(resp: reqwest::Response, site: CallSite, spec: &OperationSpec
         .map(|(_, c)| (*c).to_owned())
         .unwrap_or_else(|| default_code_for_status(status).to_owned());
     let (message, data) = match &json {
-        Some(v) => (
-            policy
+        Some(v) => {
+            // The DADL path first; then the usual `message`/`error`
+            // members, since a description's path is often a guess (XO's
+            // upstream DADL says `$.message`, XO sends `error`).
+            let message = policy
                 .message_path
-                .and_then(|p| wire::json_path(v, p).cloned()),
-            policy
-                .code_path
-                .and_then(|p| wire::json_path(v, p).cloned()),
-        ),
+                .and_then(|p| wire::json_path(v, p))
+                .or_else(|| v.get("message"))
+                .or_else(|| v.get("error"))
+                .or_else(|| v.is_string().then_some(v))
+                .cloned();
+            let data = v.get("data").cloned().or_else(|| {
+                policy
+                    .code_path
+                    .and_then(|p| wire::json_path(v, p).cloned())
+            });
+            (message, data)
+        }
         None => {
             let text = wire::excerpt(&body);
             (
-                (!text.is_empty()).then_some(serde_json::Value::String(text)),
+                (!text.trim().is_empty()).then_some(serde_json::Value::String(text)),
                 None,
             )
         }
@@ -280,5 +668,6 @@ async fn api_error(resp: reqwest::Response, site: CallSite, spec: &OperationSpec
         message,
         data,
         site,
+        retry_after,
     }))
 }

@@ -40,6 +40,14 @@ pub fn encode_segment(value: &str, out: &mut String) {
     }
 }
 
+/// Whether an encoded path segment is one that URL parsers resolve away:
+/// `.` or `..`, in any mix of literal and percent-encoded dots (WHATWG URL
+/// treats `%2e` like `.`).
+pub fn is_dot_segment(segment: &str) -> bool {
+    let s = segment.to_ascii_lowercase();
+    matches!(s.as_str(), "." | "%2e" | ".." | ".%2e" | "%2e." | "%2e%2e")
+}
+
 /// Percent-encode a query component (`application/x-www-form-urlencoded`
 /// without `+` for spaces, which some servers do not decode).
 fn encode_query_component(value: &str, out: &mut String) {
