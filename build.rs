@@ -1,8 +1,44 @@
-// TEMPORARY stub until xo-codegen is wired in.
+//! Generates the typed client from `dadl/` into `OUT_DIR/xo_api.rs`.
+//!
+//! Inputs: `dadl/xen-orchestra.dadl` (upstream, byte-for-byte) and
+//! `dadl/xen-orchestra.errata.yaml` (our corrections). `XO_SDK_DADL` and
+//! `XO_SDK_OVERLAY` replace them (used by tests that prove a bad DADL file
+//! fails the build). Only these inputs trigger a rerun.
+
+use std::path::PathBuf;
+
 fn main() {
-    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("xo_api.rs");
-    std::fs::write(&out, r#"
-/// The API description.
-pub static API: crate::runtime::ApiSpec = crate::runtime::ApiSpec { name: "xen-orchestra", version: None, base_path: "/rest/v0", auth: crate::runtime::AuthSpec::Header { name: "Cookie", prefix: "authenticationToken=" } };
-"#).unwrap();
+    println!("cargo:rerun-if-env-changed=XO_SDK_DADL");
+    println!("cargo:rerun-if-env-changed=XO_SDK_OVERLAY");
+    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let dadl = std::env::var_os("XO_SDK_DADL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("dadl/xen-orchestra.dadl"));
+    let overlay = match std::env::var_os("XO_SDK_OVERLAY") {
+        Some(o) if o.is_empty() => None,
+        Some(o) => Some(PathBuf::from(o)),
+        None => Some(root.join("dadl/xen-orchestra.errata.yaml")),
+    };
+    let mut input = xo_codegen::Input::new(dadl);
+    if let Some(o) = overlay {
+        input = input.with_overlay(o);
+    }
+    for file in input.files() {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("xo_api.rs");
+    match xo_codegen::generate(&input, xo_codegen::Target::InCrate) {
+        Ok(source) => {
+            if let Err(e) = std::fs::write(&out, source) {
+                println!("cargo::error=cannot write {}: {e}", out.display());
+                std::process::exit(1);
+            }
+        }
+        Err(e) => {
+            // One line, the same text `xo-codegen check` prints.
+            println!("cargo::error=xo-codegen: {e}");
+            eprintln!("xo-codegen: {e}");
+            std::process::exit(1);
+        }
+    }
 }

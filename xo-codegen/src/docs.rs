@@ -1,0 +1,267 @@
+//! Rustdoc text for generated items, built from the DADL description,
+//! hints, access level, method and path.
+//!
+//! DADL text is prose for LLMs, not Markdown for rustdoc: it is escaped so
+//! that `[x]`, `<uuid>`, indented lines and bare URLs cannot become broken
+//! links, HTML tags, doctests or lint failures.
+
+use crate::ir::{Location, Operation, Param, ParamType, RequestBody, Response};
+
+/// Escape DADL prose for rustdoc Markdown.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let line = line.trim();
+        let mut words = Vec::new();
+        for word in line.split(' ') {
+            words.push(escape_word(word));
+        }
+        let mut l = words.join(" ");
+        if l.starts_with('#') || l.starts_with('>') || l.starts_with("```") || l.starts_with('=') {
+            l.insert(0, '\\');
+        }
+        out.push_str(&l);
+    }
+    out
+}
+
+fn escape_word(word: &str) -> String {
+    // Bare URLs become autolinks (rustdoc's `bare_urls` lint).
+    if let Some(start) = word.find("http://").or_else(|| word.find("https://")) {
+        let (pre, rest) = word.split_at(start);
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | ',' | '"' | '\'' | '<' | '>'))
+            .unwrap_or(rest.len());
+        let url = rest[..end].trim_end_matches(['.', ';', ':']);
+        let post = &rest[url.len()..];
+        return format!("{}<{}>{}", escape_plain(pre), url, escape_plain(post));
+    }
+    escape_plain(word)
+}
+
+fn escape_plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '[' | ']' | '*' | '_' | '`' | '\\' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Markdown code span of `s` (no escaping inside: rustdoc shows code
+/// spans verbatim).
+pub fn code(s: &str) -> String {
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
+    }
+}
+
+/// "Key words" of a hint key: `maintenance_mode` → `Maintenance mode`.
+fn hint_label(key: &str) -> String {
+    let words = key.replace(['_', '-'], " ");
+    let mut c = words.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn access_line(op: &Operation) -> Option<String> {
+    match op.access.as_deref()? {
+        "dangerous" => Some(
+            "**⚠ DANGEROUS:** this operation is destructive or irreversible (DADL access `dangerous`)."
+                .into(),
+        ),
+        "admin" => Some("**Admin:** needs privileged credentials (DADL access `admin`).".into()),
+        "read" => Some("Access: `read` (no side effects).".into()),
+        "write" => Some("Access: `write` (creates or changes state).".into()),
+        other => Some(format!("Access: {}.", code(other))),
+    }
+}
+
+/// First sentence-ish summary of a description, for the service method.
+fn summary(desc: &str) -> String {
+    let first = desc.lines().next().unwrap_or("").trim();
+    let cut = first
+        .char_indices()
+        .find(|(i, c)| *c == '.' && first[i + 1..].starts_with(' '))
+        .map_or(first.len(), |(i, _)| i + 1);
+    escape(&first[..cut])
+}
+
+/// Docs of the service method that creates the builder.
+pub fn service_method(op: &Operation) -> String {
+    let mut s = summary(&op.description);
+    if let Some(a) = access_line(op).filter(|_| matches!(op.access.as_deref(), Some("dangerous"))) {
+        s.push_str("\n\n");
+        s.push_str(&a);
+    }
+    s.push_str(&format!(
+        "\n\n`{} {}` (DADL tool `{}`). Required parameters are the arguments; optional ones are setters on [`{}`], which is sent with `.send().await`.",
+        op.http_method,
+        op.path,
+        op.tool,
+        op.type_name
+    ));
+    if has_raw_body(op) {
+        s.push_str("\n\n`body` is the raw request body, streamed as given (see [`Body`](::xo_sdk::runtime::Body)).");
+    }
+    let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
+    if !required.is_empty() {
+        s.push_str("\n\n# Arguments\n");
+        for p in required {
+            s.push_str(&format!("\n- `{}`: {}", p.rust_name, param_text(p)));
+        }
+    }
+    s
+}
+
+fn has_raw_body(op: &Operation) -> bool {
+    matches!(op.request_body, RequestBody::Raw { .. })
+}
+
+fn location_text(p: &Param) -> String {
+    let where_ = match p.location {
+        Location::Path => "path segment",
+        Location::Query => "query parameter",
+        Location::Header => "header",
+        Location::Body => "JSON body field",
+    };
+    format!("{where_} {}", code(&p.name))
+}
+
+fn type_text(ty: ParamType) -> &'static str {
+    match ty {
+        ParamType::String => "string",
+        ParamType::FileUrl => "URL string",
+        ParamType::Integer => "integer",
+        ParamType::Number => "number",
+        ParamType::Boolean => "boolean",
+        ParamType::Array => "array",
+        ParamType::Object => "JSON object",
+    }
+}
+
+fn param_text(p: &Param) -> String {
+    let mut s = match &p.description {
+        Some(d) if !d.trim().is_empty() => escape(d).replace('\n', " "),
+        _ => format!("The {} {}.", code(&p.name), type_text(p.ty)),
+    };
+    s.push_str(&format!(" (Sent as {}.)", location_text(p)));
+    if let Some(d) = &p.default {
+        s.push_str(&format!(
+            " Server default: `{}`.",
+            d.to_string().replace('`', "'")
+        ));
+    }
+    s
+}
+
+/// Docs of an optional-parameter setter.
+pub fn setter(p: &Param) -> String {
+    format!(
+        "Set the optional {} {}.\n\n{}",
+        type_text(p.ty),
+        code(&p.name),
+        param_text(p)
+    )
+}
+
+/// The `note` of `#[deprecated]`.
+pub fn deprecation_note(reason: &str, replaced_by: Option<&str>) -> String {
+    let mut s = if reason.is_empty() {
+        "deprecated by the API".to_owned()
+    } else {
+        reason.to_owned()
+    };
+    if let Some(r) = replaced_by {
+        s.push_str(&format!("; use the tool `{r}` instead"));
+    }
+    s
+}
+
+/// Docs of the request builder: the whole DADL description and hints.
+pub fn builder(op: &Operation) -> String {
+    let mut s = format!(
+        "Request builder for `{}`: {}",
+        op.tool,
+        escape(&op.description)
+    );
+    if let Some(a) = access_line(op) {
+        s.push_str("\n\n");
+        s.push_str(&a);
+    }
+    if let Some(reason) = &op.deprecated {
+        s.push_str("\n\n**Deprecated:** ");
+        s.push_str(&escape(&deprecation_note(
+            reason,
+            op.replaced_by.as_deref(),
+        )));
+    }
+    s.push_str(&format!("\n\n- Request: `{} {}`", op.http_method, op.path));
+    match &op.request_body {
+        RequestBody::None => {}
+        RequestBody::Json => s.push_str(" with a JSON body of the fields that were set"),
+        RequestBody::Raw { content_type } => {
+            s.push_str(&format!(" with a raw `{content_type}` body"))
+        }
+    }
+    s.push_str(match &op.response {
+        Response::Json => "\n- Response: JSON",
+        Response::Binary { .. } => "\n- Response: binary, streamed as a `ByteStream`",
+        Response::Streaming => "\n- Response: a long-lived stream, as a `ByteStream`",
+    });
+    if !op.depends_on.is_empty() {
+        s.push_str(&format!(
+            "\n- Call first: {}",
+            op.depends_on
+                .iter()
+                .map(|d| format!("`{d}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !op.hints.is_empty() {
+        s.push_str("\n\n# Hints\n");
+        for (k, v) in &op.hints {
+            s.push_str(&format!(
+                "\n- **{}:** {}",
+                escape_plain(&hint_label(k)),
+                escape(v).replace('\n', " ")
+            ));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markdown_hazards() {
+        assert_eq!(
+            escape("no such VM <id> [x]"),
+            "no such VM &lt;id&gt; \\[x\\]"
+        );
+        assert_eq!(
+            escape("see https://docs.x.com/a."),
+            "see <https://docs.x.com/a>."
+        );
+        assert_eq!(escape("    indented code"), "indented code");
+        assert_eq!(escape("# not a heading"), "\\# not a heading");
+    }
+}

@@ -1,0 +1,237 @@
+//! The intermediate representation between the DADL model and the emitter.
+//!
+//! Everything the emitter needs is resolved here — Rust names, parameter
+//! placement, effective error policy (tool override or defaults), body and
+//! response kinds — so that the emitter is a pure function of the IR and the
+//! IR can be printed (`xo-codegen ir`) and checked by other tools.
+
+use serde::Serialize;
+
+/// A whole API: one DADL file (plus overlay).
+#[derive(Debug, Clone, Serialize)]
+pub struct Api {
+    /// `backend.name`.
+    pub name: String,
+    /// `backend.version`.
+    pub version: Option<String>,
+    /// `backend.description`.
+    pub description: String,
+    /// Path part of `backend.base_url` (`/rest/v0`), empty when absent.
+    pub base_path: String,
+    /// Credential injection.
+    pub auth: Auth,
+    /// Resources in order of first appearance.
+    pub resources: Vec<Resource>,
+    /// Operations in file order.
+    pub operations: Vec<Operation>,
+    /// Problems that do not stop generation (printed by `check`).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// How credentials are injected.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Auth {
+    /// Nothing is sent.
+    None,
+    /// A token in a header behind a prefix.
+    Header {
+        /// Header name.
+        name: String,
+        /// Prefix before the token.
+        prefix: String,
+    },
+    /// A token in a query parameter.
+    Query {
+        /// Parameter name.
+        param: String,
+    },
+    /// HTTP Basic.
+    Basic,
+}
+
+/// A group of operations sharing the first path segment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resource {
+    /// Rust module name (`vm_snapshots`).
+    pub module: String,
+    /// Service type name (`VmSnapshots`).
+    pub service_type: String,
+    /// The path segment it was grouped by (`vm-snapshots`).
+    pub segment: String,
+    /// Indexes into [`Api::operations`].
+    pub operations: Vec<usize>,
+}
+
+/// One DADL tool.
+#[derive(Debug, Clone, Serialize)]
+pub struct Operation {
+    /// DADL tool name.
+    pub tool: String,
+    /// Module of its resource.
+    pub module: String,
+    /// Method on the resource service (`list_alarms`).
+    pub method_name: String,
+    /// Request builder type (`ListVmAlarms`).
+    pub type_name: String,
+    /// Name of the `static` spec table (`LIST_VM_ALARMS`).
+    pub spec_name: String,
+    /// HTTP method, upper case.
+    pub http_method: String,
+    /// Path template relative to the base.
+    pub path: String,
+    /// Parameters in declaration order.
+    pub params: Vec<Param>,
+    /// Request body kind.
+    pub request_body: RequestBody,
+    /// Response kind.
+    pub response: Response,
+    /// Access classification.
+    pub access: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Per-tool hints (key, value) in file order.
+    pub hints: Vec<(String, String)>,
+    /// Deprecation note (`Some("")` when deprecated without a reason).
+    pub deprecated: Option<String>,
+    /// Successor tool.
+    pub replaced_by: Option<String>,
+    /// Tools that should be called first.
+    pub depends_on: Vec<String>,
+    /// Effective error policy.
+    pub errors: ErrorPolicy,
+    /// Effective pagination, if any.
+    pub pagination: Option<Pagination>,
+    /// Idempotency header.
+    pub idempotency_header: Option<String>,
+    /// DADL `retry_unsafe`.
+    pub retry_unsafe: bool,
+    /// Default headers (`defaults.headers`).
+    pub default_headers: Vec<(String, String)>,
+    /// DADL v0.2 `returns`, as written (type name or inline schema).
+    pub returns: Option<serde_json::Value>,
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Location {
+    /// Path placeholder.
+    Path,
+    /// Query string.
+    Query,
+    /// Request header.
+    Header,
+    /// JSON body field.
+    Body,
+}
+
+/// Parameter type.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamType {
+    /// `String`
+    String,
+    /// `i64`
+    Integer,
+    /// `f64`
+    Number,
+    /// `bool`
+    Boolean,
+    /// `Vec<serde_json::Value>`
+    Array,
+    /// `serde_json::Map<String, Value>`
+    Object,
+    /// A URL string (DADL `file_url`).
+    FileUrl,
+}
+
+/// One parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Param {
+    /// Wire name.
+    pub name: String,
+    /// Rust identifier (setter / argument name).
+    pub rust_name: String,
+    /// Type.
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    /// Placement.
+    #[serde(rename = "in")]
+    pub location: Location,
+    /// Required (path params always are).
+    pub required: bool,
+    /// Description.
+    pub description: Option<String>,
+    /// Server-side default, as documented.
+    pub default: Option<serde_json::Value>,
+}
+
+/// Request body kind.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RequestBody {
+    /// No body.
+    None,
+    /// A JSON object of the body params.
+    Json,
+    /// A raw caller-supplied body.
+    Raw {
+        /// Content type.
+        content_type: String,
+    },
+}
+
+/// Response kind.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Response {
+    /// JSON.
+    Json,
+    /// Binary download.
+    Binary {
+        /// Declared content type.
+        content_type: Option<String>,
+    },
+    /// Long-lived stream.
+    Streaming,
+}
+
+/// Effective error and retry policy.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorPolicy {
+    /// JSONPath of the message.
+    pub message_path: Option<String>,
+    /// JSONPath of the code.
+    pub code_path: Option<String>,
+    /// Retryable statuses.
+    pub retry_on: Vec<u16>,
+    /// Terminal statuses.
+    pub terminal: Vec<u16>,
+    /// Maximum retries.
+    pub max_retries: u32,
+    /// `constant`, `linear` or `exponential`.
+    pub backoff: String,
+    /// Initial delay in milliseconds.
+    pub initial_delay_ms: u64,
+    /// Status → semantic code overrides.
+    pub status_map: Vec<(u16, String)>,
+    /// Retry-After header name.
+    pub retry_after_header: Option<String>,
+}
+
+/// Effective pagination.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Pagination {
+    /// Strategy.
+    pub strategy: String,
+    /// `auto` or `expose`.
+    pub behavior: Option<String>,
+    /// Page size param.
+    pub limit_param: Option<String>,
+    /// Default page size.
+    pub limit_default: Option<i64>,
+    /// Page cap.
+    pub max_pages: Option<i64>,
+}
