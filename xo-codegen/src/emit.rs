@@ -178,6 +178,16 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         emit_resource(r, &ops)
     });
 
+    let all_ops = api.operations.iter().map(|op| {
+        let module = format_ident!("{}", op.module);
+        let spec = format_ident!("{}", op.spec_name);
+        quote!(&#module::#spec)
+    });
+    let count = api.operations.len();
+    let ops_doc = format!(
+        " Every operation of the API ({count}), in DADL file order: the tool index at run time."
+    );
+
     quote! {
         #api_doc
         pub static API: #rt::ApiSpec = #rt::ApiSpec {
@@ -186,6 +196,8 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
             base_path: #base_path,
             auth: #auth,
         };
+        #[doc = #ops_doc]
+        pub static OPERATIONS: &[&#rt::OperationSpec] = &[#(#all_ops),*];
         #(#policy_items)*
         #client_items
         #(#modules)*

@@ -78,6 +78,36 @@ impl Error {
         self
     }
 
+    /// Attach the tool and field named by `pointer`, a JSON pointer into a
+    /// DADL document: `/backend/tools/get_vm/params/id/in` names tool
+    /// `get_vm`, field `params.id.in`; `/backend/hints/get_vm/x` names tool
+    /// `get_vm`, field `hints.x`; any other pointer is a field path
+    /// (`backend.auth.type`). The root pointer names nothing.
+    pub fn with_pointer(mut self, pointer: &str) -> Self {
+        let tokens: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let field_tokens = match tokens.as_slice() {
+            [b, t, name, rest @ ..] if b == "backend" && t == "tools" => {
+                self = self.tool(name.clone());
+                rest.to_vec()
+            }
+            [b, h, name, rest @ ..] if b == "backend" && h == "hints" => {
+                self = self.tool(name.clone());
+                let mut v = vec!["hints".to_owned()];
+                v.extend(rest.iter().cloned());
+                v
+            }
+            other => other.to_vec(),
+        };
+        if !field_tokens.is_empty() {
+            self = self.field(field_tokens.join("."));
+        }
+        self
+    }
+
     /// The details.
     pub fn details(&self) -> &Details {
         &self.0
@@ -103,6 +133,24 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_name_tool_and_field() {
+        let e = Error::new("m").with_pointer("/backend/tools/get~1vm/params/id/in");
+        assert_eq!(e.to_string(), "tool `get/vm`, field `params.id.in`: m");
+        let e = Error::new("m").with_pointer("/backend/tools/get_vm");
+        assert_eq!(e.to_string(), "tool `get_vm`, m");
+        let e = Error::new("m").with_pointer("/backend/hints/get_vm/note");
+        assert_eq!(e.to_string(), "tool `get_vm`, field `hints.note`: m");
+        let e = Error::new("m").with_pointer("/backend/auth/type");
+        assert_eq!(e.to_string(), "field `backend.auth.type`: m");
+        assert_eq!(Error::new("m").with_pointer("").to_string(), "m");
+    }
+}
 
 /// Result alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

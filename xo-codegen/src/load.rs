@@ -69,32 +69,11 @@ impl Loaded {
 }
 
 fn located_error(source: &Located, file: &str, pointer: &str, message: String) -> Error {
-    let mut err = match source.locate(pointer) {
+    let err = match source.locate(pointer) {
         Some(l) => Error::at(l.clone(), message),
         None => Error::in_file(file, message),
     };
-    let tokens: Vec<String> = pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
-        .collect();
-    let field_tokens = match tokens.as_slice() {
-        [b, t, name, rest @ ..] if b == "backend" && t == "tools" => {
-            err = err.tool(name.clone());
-            rest.to_vec()
-        }
-        [b, h, name, rest @ ..] if b == "backend" && h == "hints" => {
-            err = err.tool(name.clone());
-            let mut v = vec!["hints".to_owned()];
-            v.extend(rest.iter().cloned());
-            v
-        }
-        other => other.to_vec(),
-    };
-    if !field_tokens.is_empty() {
-        err = err.field(field_tokens.join("."));
-    }
-    err
+    err.with_pointer(pointer)
 }
 
 /// Load, merge and type-check a DADL file.
@@ -122,17 +101,8 @@ pub fn load(input: &Input) -> Result<Loaded> {
         match result {
             Ok(doc) => doc,
             Err(e) => {
-                let path = track.path();
-                let mut pointer = path_to_pointer(&path);
-                let message = e.to_string();
-                // For an unknown key, point at the key itself.
-                if let Some(key) = message
-                    .strip_prefix("unknown field `")
-                    .and_then(|r| r.split('`').next())
-                {
-                    pointer = format!("{pointer}/{}", pointer_token(key));
-                }
-                return Err(located_error(&source, &file, &pointer, message));
+                let pointer = path_to_pointer(&track.path());
+                return Err(model_error(&source, &file, pointer, e.to_string()));
             }
         }
     };
@@ -141,6 +111,40 @@ pub fn load(input: &Input) -> Result<Loaded> {
         source,
         file,
     })
+}
+
+/// The error of a document that does not fit the model, at the key concerned.
+fn model_error(source: &Located, file: &str, mut pointer: String, mut message: String) -> Error {
+    // A tool's `pagination` is read through a JSON value (`none` or an
+    // object, see `model::ToolPagination`), which hides the path inside it:
+    // read the object again to find the offending key.
+    let tokens: Vec<&str> = pointer.split('/').collect();
+    if let ["", "backend", "tools", _, "pagination"] = tokens.as_slice() {
+        if let Some(v @ Value::Object(_)) = source.value.pointer(&pointer) {
+            let mut track = serde_path_to_error::Track::new();
+            let inner = crate::model::Pagination::deserialize(
+                serde_path_to_error::Deserializer::new(v, &mut track),
+            );
+            if let Err(e) = inner {
+                pointer.push_str(&path_to_pointer(&track.path()));
+                message = e.to_string();
+            }
+        }
+    }
+    // Name the unknown or missing key as the field (the path ends at the
+    // unknown key already, but at the mapping that lacks a missing key).
+    // A missing key has no position: the error points at its mapping.
+    let key = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|r| r.split('`').next());
+    if let Some(key) = key {
+        let token = format!("/{}", pointer_token(key));
+        if !pointer.ends_with(&token) {
+            pointer.push_str(&token);
+        }
+    }
+    located_error(source, file, &pointer, message)
 }
 
 fn path_to_pointer(path: &serde_path_to_error::Path) -> String {

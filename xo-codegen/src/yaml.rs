@@ -128,13 +128,9 @@ impl Builder<'_> {
                 ..
             }) => match pending_key.take() {
                 Some((k, _)) if k == "<<" => merges.push(v),
-                Some((k, km)) => {
-                    if map.contains_key(&k) {
-                        let msg = format!("duplicate key `{k}`");
-                        self.fail(km, msg);
-                    } else {
-                        map.insert(k, v);
-                    }
+                Some((k, _)) => {
+                    // Duplicates were rejected at the key.
+                    map.insert(k, v);
                 }
                 None => unreachable!("keys are handled in on_scalar"),
             },
@@ -170,8 +166,23 @@ impl MarkedEventReceiver for Builder<'_> {
                 if self.expecting_key() {
                     let pointer = self.child_pointer();
                     let loc = self.loc(m);
+                    let p = format!("{pointer}/{}", pointer_token(&s));
+                    let duplicate = s != "<<"
+                        && matches!(self.stack.last(), Some(Frame::Map { map, .. }) if map.contains_key(&s));
+                    if duplicate {
+                        // Caught at the second key, while the first one's
+                        // position is still in the table.
+                        let first = self
+                            .locations
+                            .get(&p)
+                            .map(|l| format!(" (first at line {})", l.line))
+                            .unwrap_or_default();
+                        self.error = Some(
+                            Error::at(loc, format!("duplicate key `{s}`{first}")).with_pointer(&p),
+                        );
+                        return;
+                    }
                     if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
-                        let p = format!("{pointer}/{}", pointer_token(&s));
                         self.locations.insert(p, loc);
                         *pending_key = Some((s, m));
                     }
@@ -272,6 +283,9 @@ pub fn parse(text: &str, file: &str) -> Result<Located, Error> {
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {
         let m = e.marker();
+        // The node being read when the parser gave up names the tool and
+        // field, which the parser's position alone does not.
+        let context = builder.child_pointer();
         return Err(Error::at(
             Location {
                 file: file.to_owned(),
@@ -279,7 +293,8 @@ pub fn parse(text: &str, file: &str) -> Result<Located, Error> {
                 column: m.col() + 1,
             },
             format!("invalid YAML: {}", e.info()),
-        ));
+        )
+        .with_pointer(&context));
     }
     if let Some(e) = builder.error {
         return Err(e);
@@ -309,7 +324,7 @@ mod tests {
         let l = parse(doc, "f.yaml").unwrap();
         assert_eq!(l.value, json!({"a": 1, "b": {"c": [true, "x", 2.5, null]}}));
         let loc = l.locate("/b/c/1").unwrap();
-        assert_eq!((loc.line, loc.column), (3, 3));
+        assert_eq!((loc.line, loc.column), (3, 13));
         let key = l.locate("/b").unwrap();
         assert_eq!((key.line, key.column), (2, 1));
     }
