@@ -363,6 +363,26 @@ impl ClientBuilder {
     }
 }
 
+/// A `reqwest::ClientBuilder` set up the way the SDK sets up its own
+/// client: [`USER_AGENT`], no automatic redirects, the default connect and
+/// read-idle timeouts, and the SDK's TLS configuration (with the default
+/// `rustls` feature: rustls on the `ring` provider and the platform's
+/// roots).
+///
+/// Start from this when you need a custom client (a proxy, a local
+/// address, …) and pass the result to [`ClientBuilder::http_client`]. A
+/// bare `reqwest::Client::builder()` may panic when built if no rustls
+/// crypto provider is enabled or installed in your program: the SDK only
+/// enables reqwest's provider-less rustls flavour.
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder> {
+    let b = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
+        .read_timeout(DEFAULT_READ_TIMEOUT);
+    configure_tls(b, &[], false)
+}
+
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 fn configure_tls(
     b: reqwest::ClientBuilder,

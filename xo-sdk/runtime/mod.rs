@@ -14,7 +14,7 @@ pub mod wire;
 pub use body::{Body, ByteStream};
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ENV_CA_CERT,
-    ENV_INSECURE, ENV_TOKEN, ENV_URL, Secret, USER_AGENT,
+    ENV_INSECURE, ENV_TOKEN, ENV_URL, Secret, USER_AGENT, http_client_builder,
 };
 pub use error::{ApiError, CallSite, Error, Result, default_code_for_status};
 pub use request::Request;

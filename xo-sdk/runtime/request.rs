@@ -160,6 +160,10 @@ impl Request {
             };
             if s.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
                 self.record(name, "header values cannot contain CR, LF or NUL".into());
+            } else if !s.is_ascii() {
+                // `HeaderValue` would pass raw UTF-8 as obs-text, which
+                // servers decode inconsistently (Latin-1, UTF-8 or reject).
+                self.record(name, "header values must be ASCII".into());
             } else {
                 match HeaderValue::from_str(&s) {
                     Ok(v) => self.headers.push((hname, v)),

@@ -46,7 +46,12 @@ pub(crate) fn client_config(
     } else {
         Arc::new(
             rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider)
-                .map_err(|e| Error::Config(format!("cannot load TLS root certificates: {e}")))?,
+                .map_err(|e| {
+                    Error::Config(format!(
+                        "cannot load TLS root certificates ({e}); install the system CA \
+                         bundle or pass a certificate to add_root_certificate_pem"
+                    ))
+                })?,
         )
     };
     let mut config = builder
