@@ -134,6 +134,9 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +154,3 @@ mod tests {
         assert_eq!(Error::new("m").with_pointer("").to_string(), "m");
     }
 }
-
-/// Result alias.
-pub type Result<T, E = Error> = std::result::Result<T, E>;

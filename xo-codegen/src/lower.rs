@@ -218,10 +218,17 @@ fn ensure_unique<'a>(
     // (rust name, dadl name, pointer)
     let mut seen: HashMap<String, (&str, String)> = HashMap::new();
     for (rust, dadl, ptr) in items {
-        if let Some((other, _)) = seen.get(&rust) {
+        if let Some((other, other_ptr)) = seen.get(&rust) {
+            let line = loaded
+                .source
+                .locate(other_ptr)
+                .map(|l| format!(" (line {})", l.line))
+                .unwrap_or_default();
             return Err(loaded.error_at(
                 &ptr,
-                format!("{what} `{dadl}` and `{other}` both become `{rust}` in Rust; rename one"),
+                format!(
+                    "{what} `{dadl}` and `{other}`{line} both become `{rust}` in Rust; rename one"
+                ),
             ));
         }
         seen.insert(rust, (dadl, ptr));
