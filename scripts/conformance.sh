@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Conformance tier: every generated operation against XO's official OpenAPI
+# document (@xen-orchestra/rest-api 0.39.0, fetched at test time).
+#
+#   scripts/conformance.sh
+#
+# 0. The checker's self-test (conformance/test_static_check.py) runs first.
+# 1. scripts/fetch-spec.sh obtains swagger.json (cached, sha256-pinned).
+# 2. `xo-codegen ir` prints the operation IR of dadl/xen-orchestra.dadl with
+#    the errata overlay -- the same code path as build.rs.
+# 3. conformance/static_check.py checks it. Its first line is
+#      conformance: N/M operations pass
+#    then one FAIL line per failure, the excluded tools, and the spec
+#    operations that have no method.
+# 4. The XO 6.4 fixture with the same overlay must pass too; its output is
+#    prefixed with "[6.4] " (operations added after 6.4 are listed, not failed).
+# 5. Dynamic tier (Prism mock of the same spec): see run_dynamic_tier below.
+#
+# Environment:
+#   XO_CONFORMANCE_OVERLAY  overlay to apply (default dadl/xen-orchestra.errata.yaml);
+#                           lets a scratch copy be checked without touching the repo
+#   XO_CONFORMANCE_WARNINGS set to 1 to print non-failing warnings on stderr
+#   CARGO, PYTHON           executables (default cargo, python3)
+#   XO_SPEC_CACHE           see scripts/fetch-spec.sh
+#
+# Exit status: 0 if everything passes, 1 otherwise.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+cargo="${CARGO:-cargo}"
+python="${PYTHON:-python3}"
+overlay="${XO_CONFORMANCE_OVERLAY:-dadl/xen-orchestra.errata.yaml}"
+main_dadl="dadl/xen-orchestra.dadl"
+fixture_dadl="dadl/fixtures/xen-orchestra-6.4.dadl"
+check_args=()
+if [[ "${XO_CONFORMANCE_WARNINGS:-0}" == 1 ]]; then
+    check_args+=(--warnings)
+fi
+
+export PYTHONDONTWRITEBYTECODE=1
+work="$(mktemp -d "${TMPDIR:-/tmp}/xo-conformance.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+# The checker's own tests (synthetic fixture spec, no network).
+if ! "$python" -m unittest discover -s conformance -p 'test_*.py' >"$work/selftest.log" 2>&1; then
+    cat "$work/selftest.log" >&2
+    echo "conformance: the static checker's self-test failed" >&2
+    exit 1
+fi
+
+spec="$("$repo/scripts/fetch-spec.sh")"
+
+build_ir() { # dadl out
+    if ! "$cargo" run -q -p xo-codegen -- ir "$1" --overlay "$overlay" >"$2" 2>"$2.log"; then
+        cat "$2.log" >&2
+        echo "conformance: xo-codegen could not build the IR of $1 with $overlay" >&2
+        return 1
+    fi
+}
+
+status=0
+
+# --- static tier, XO 6.7 file ------------------------------------------------
+build_ir "$main_dadl" "$work/ir.json"
+"$python" conformance/static_check.py ${check_args[@]+"${check_args[@]}"} "$work/ir.json" "$spec" || status=1
+
+# --- static tier, XO 6.4 fixture ---------------------------------------------
+build_ir "$fixture_dadl" "$work/ir-6.4.json"
+set +e
+"$python" conformance/static_check.py --allow-uncovered ${check_args[@]+"${check_args[@]}"} "$work/ir-6.4.json" "$spec" \
+    | sed 's/^/[6.4] /'
+fixture_status=${PIPESTATUS[0]}
+set -e
+[[ $fixture_status -eq 0 ]] || status=1
+
+# --- dynamic tier --------------------------------------------------------------
+# Hook for the Prism half: serve "$spec" with @stoplight/prism-cli and call
+# every operation of "$work/ir.json" through the SDK; a request-validation
+# violation (4xx with an sl-violations header) fails. Implement it as
+# conformance/dynamic.sh taking: SPEC IR_JSON; it must print its own
+# "dynamic: N/M operations pass" line and exit non-zero on any failure.
+run_dynamic_tier() {
+    if [[ -x conformance/dynamic.sh ]]; then
+        conformance/dynamic.sh "$spec" "$work/ir.json"
+    else
+        echo "dynamic: not run (conformance/dynamic.sh not present yet)" >&2
+    fi
+}
+run_dynamic_tier || status=1
+
+exit $status
