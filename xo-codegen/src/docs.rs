@@ -170,6 +170,29 @@ fn param_text(p: &Param) -> String {
     s
 }
 
+/// Docs of a generated data type.
+pub fn type_doc(doc: Option<&str>, source: &str) -> String {
+    let mut s = match doc {
+        Some(d) if !d.trim().is_empty() => escape(d),
+        _ => format!("The {} type.", code(source)),
+    };
+    s.push_str(&format!(
+        "\n\nDeclared in the API description as {}.",
+        code(source)
+    ));
+    s
+}
+
+/// Docs of a generated struct field.
+pub fn field_doc(doc: Option<&str>, wire: &str) -> String {
+    match doc {
+        Some(d) if !d.trim().is_empty() => {
+            format!("{} (JSON {}.)", escape(d).replace('\n', " "), code(wire))
+        }
+        _ => format!("JSON field {}.", code(wire)),
+    }
+}
+
 /// Docs of an optional-parameter setter.
 pub fn setter(p: &Param) -> String {
     format!(

@@ -9,6 +9,7 @@ use quote::{format_ident, quote};
 
 use crate::docs;
 use crate::ir::{self, Api, Location, Operation, Param, ParamType, RequestBody, Response};
+use crate::types::{TypeDef, TypeRef};
 
 /// Where the generated code will live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +185,7 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         quote!(&#module::#spec)
     });
     let count = api.operations.len();
+    let types_module = emit_types(&api.types);
     let ops_doc = format!(
         " Every operation of the API ({count}), in DADL file order: the tool index at run time."
     );
@@ -200,7 +202,151 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         pub static OPERATIONS: &[&#rt::OperationSpec] = &[#(#all_ops),*];
         #(#policy_items)*
         #client_items
+        #types_module
         #(#modules)*
+    }
+}
+
+/// Tokens of a type expression; `prefix` is the path to the `types` module
+/// from where the tokens are used.
+fn type_tokens(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
+    let rt = rt();
+    match ty {
+        TypeRef::String => quote!(::std::string::String),
+        TypeRef::Integer => quote!(i64),
+        TypeRef::Number => quote!(f64),
+        TypeRef::Boolean => quote!(bool),
+        TypeRef::Value => quote!(#rt::Value),
+        TypeRef::Array(t) => {
+            let t = type_tokens(t, prefix);
+            quote!(::std::vec::Vec<#t>)
+        }
+        TypeRef::Map(t) => {
+            let t = type_tokens(t, prefix);
+            quote!(::std::collections::BTreeMap<::std::string::String, #t>)
+        }
+        TypeRef::Named(n) => {
+            let n = format_ident!("{}", n);
+            quote!(#prefix #n)
+        }
+    }
+}
+
+fn emit_types(types: &[TypeDef]) -> TokenStream {
+    if types.is_empty() {
+        return TokenStream::new();
+    }
+    let rt = rt();
+    let here = TokenStream::new();
+    let items = types.iter().map(|t| match t {
+        TypeDef::Struct { name, source, doc, fields, extra } => {
+            let ident = format_ident!("{}", name);
+            let doc = doc_attrs(&docs::type_doc(doc.as_deref(), source));
+            let fields = fields.iter().map(|f| {
+                let fident = format_ident!("{}", f.rust);
+                let ty = type_tokens(&f.ty, &here);
+                let doc = doc_attrs(&docs::field_doc(f.doc.as_deref(), &f.wire));
+                let rename = (f.rust != f.wire).then(|| {
+                    let wire = &f.wire;
+                    quote!(rename = #wire,)
+                });
+                quote! {
+                    #doc
+                    #[serde(#rename default, skip_serializing_if = "::core::option::Option::is_none")]
+                    pub #fident: ::core::option::Option<#ty>,
+                }
+            });
+            let extra = format_ident!("{}", extra);
+            quote! {
+                #doc
+                #[derive(Debug, Clone, Default, PartialEq, #rt::serde::Serialize, #rt::serde::Deserialize)]
+                #[serde(crate = "::xo_sdk::runtime::serde")]
+                #[non_exhaustive]
+                pub struct #ident {
+                    #(#fields)*
+                    /// Fields the API description does not declare, kept as the server sent them.
+                    #[serde(flatten)]
+                    pub #extra: #rt::JsonMap,
+                }
+            }
+        }
+        TypeDef::Enum { name, source, doc, variants } => {
+            let ident = format_ident!("{}", name);
+            let doc = doc_attrs(&docs::type_doc(doc.as_deref(), source));
+            let decls = variants.iter().map(|(wire, v)| {
+                let v = format_ident!("{}", v);
+                let d = format!(" `{}`", wire.replace('`', "'"));
+                quote!(#[doc = #d] #v,)
+            });
+            let to_str = variants.iter().map(|(wire, v)| {
+                let v = format_ident!("{}", v);
+                quote!(#ident::#v => #wire,)
+            });
+            let from_str = variants.iter().map(|(wire, v)| {
+                let v = format_ident!("{}", v);
+                quote!(#wire => #ident::#v,)
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+                #[non_exhaustive]
+                pub enum #ident {
+                    #(#decls)*
+                    /// A value this version of the SDK does not know, kept as sent.
+                    Unknown(::std::string::String),
+                }
+                impl #ident {
+                    /// The value as sent on the wire.
+                    pub fn as_str(&self) -> &str {
+                        match self {
+                            #(#to_str)*
+                            #ident::Unknown(other) => other,
+                        }
+                    }
+                }
+                impl ::core::fmt::Display for #ident {
+                    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+                impl ::core::convert::From<&str> for #ident {
+                    fn from(value: &str) -> Self {
+                        match value {
+                            #(#from_str)*
+                            other => #ident::Unknown(other.to_owned()),
+                        }
+                    }
+                }
+                impl #rt::serde::Serialize for #ident {
+                    fn serialize<S: #rt::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                        serializer.serialize_str(self.as_str())
+                    }
+                }
+                impl<'de> #rt::serde::Deserialize<'de> for #ident {
+                    fn deserialize<D: #rt::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                        let value = <::std::borrow::Cow<'de, str> as #rt::serde::Deserialize>::deserialize(deserializer)?;
+                        ::core::result::Result::Ok(#ident::from(value.as_ref()))
+                    }
+                }
+            }
+        }
+        TypeDef::Alias { name, source, doc, ty } => {
+            let ident = format_ident!("{}", name);
+            let doc = doc_attrs(&docs::type_doc(doc.as_deref(), source));
+            let ty = type_tokens(ty, &here);
+            quote! {
+                #doc
+                pub type #ident = #ty;
+            }
+        }
+    });
+    quote! {
+        pub mod types {
+            //! Data types declared by the API description (DADL `types`). They are
+            //! tolerant: every field is optional, unknown fields are kept in
+            //! `unknown_fields`, and unknown enum values in `Unknown(String)`.
+            #(#items)*
+        }
     }
 }
 
@@ -406,6 +552,32 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
         fill.push(quote!(request.raw_body(self.body);));
     }
     let send = match &op.response {
+        Response::Json if op.result.is_some() => {
+            let result = type_tokens(
+                op.result.as_ref().expect("checked"),
+                &quote!(super::types::),
+            );
+            quote! {
+                /// Send the request and decode the answer into its declared type.
+                pub async fn send(self) -> #rt::Result<#result> {
+                    self.send_as().await
+                }
+
+                /// Send the request and return the answer as untyped JSON (the
+                /// escape hatch when the declared type does not fit).
+                pub async fn send_value(self) -> #rt::Result<#rt::Value> {
+                    self.send_as().await
+                }
+
+                /// Send the request and decode the JSON answer into `T`.
+                pub async fn send_as<T: #rt::DeserializeOwned>(self) -> #rt::Result<T> {
+                    let mut request = self.client.request(&#spec);
+                    request.options(&self.call_options);
+                    #(#fill)*
+                    request.send_json().await
+                }
+            }
+        }
         Response::Json => quote! {
             /// Send the request and return the JSON answer (`null` when the
             /// server answers without a body).

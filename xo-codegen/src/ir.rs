@@ -24,6 +24,8 @@ pub struct Api {
     pub resources: Vec<Resource>,
     /// Operations in file order.
     pub operations: Vec<Operation>,
+    /// Data types from DADL `types` (nested inline types after their parent).
+    pub types: Vec<crate::types::TypeDef>,
     /// Problems that do not stop generation (printed by `check`).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -111,6 +113,8 @@ pub struct Operation {
     pub default_headers: Vec<(String, String)>,
     /// DADL v0.2 `returns`, as written (type name or inline schema).
     pub returns: Option<serde_json::Value>,
+    /// The Rust type of the result, when `returns` declares one.
+    pub result: Option<crate::types::TypeRef>,
 }
 
 /// Where a parameter goes.

@@ -17,6 +17,7 @@ pub mod lower;
 pub mod model;
 pub mod naming;
 pub mod scratch;
+pub mod types;
 pub mod yaml;
 
 pub use emit::Target;

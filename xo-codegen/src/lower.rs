@@ -339,6 +339,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
         }
     }
 
+    let (types, type_names) = crate::types::lower_types(loaded)?;
     let mut operations = Vec::with_capacity(b.tools.len());
     let mut segments: Vec<String> = Vec::new();
     let mut by_segment: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -491,14 +492,10 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
                 ));
             }
         }
-        if let Some(model::Returns::Named(t)) = tool.returns.as_ref().map(model::Returns::of) {
-            if !b.types.contains_key(&t) && !is_json_type(&t) {
-                return Err(loaded.error_at(
-                    &format!("{tp}/returns"),
-                    format!("`returns` names unknown type `{t}`"),
-                ));
-            }
-        }
+        let result = match &tool.returns {
+            Some(r) => Some(crate::types::lower_returns(loaded, &type_names, name, r)?),
+            None => None,
+        };
 
         let mut params = Vec::with_capacity(tool.params.len());
         for (pname, p) in &tool.params {
@@ -597,19 +594,14 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
             retry_unsafe: tool.retry_unsafe.unwrap_or(false),
             default_headers: default_headers.clone(),
             returns: tool.returns.clone(),
+            result,
         });
         let _ = &segment;
     }
 
     // Modules and services; module names must not collide.
     let mut resources = Vec::new();
-    let module_of = |seg: &str| {
-        if seg.is_empty() {
-            "root".to_owned()
-        } else {
-            naming::snake(seg)
-        }
-    };
+    let module_of = |seg: &str| naming::module(if seg.is_empty() { "root" } else { seg });
     ensure_unique(
         loaded,
         "resources",
@@ -694,15 +686,9 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
         auth,
         resources,
         operations,
+        types,
         warnings,
     })
-}
-
-fn is_json_type(t: &str) -> bool {
-    matches!(
-        t,
-        "string" | "integer" | "number" | "boolean" | "array" | "object" | "null"
-    )
 }
 
 fn in_name(l: ParamIn) -> &'static str {

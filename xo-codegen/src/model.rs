@@ -901,22 +901,3 @@ pub struct Setup {
     #[serde(default)]
     pub notes: Option<String>,
 }
-
-/// A `returns` value read as either a type name or an inline schema.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Returns {
-    /// A `types` entry (or a JSON type name).
-    Named(String),
-    /// An inline JSON Schema subset.
-    Inline(Value),
-}
-
-impl Returns {
-    /// Classify a raw `returns` value.
-    pub fn of(v: &Value) -> Returns {
-        match v {
-            Value::String(s) => Returns::Named(s.clone()),
-            other => Returns::Inline(other.clone()),
-        }
-    }
-}

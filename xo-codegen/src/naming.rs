@@ -130,6 +130,19 @@ pub fn pascal(name: &str) -> String {
     finish(s, "N", "Unnamed")
 }
 
+/// Module names the generated code uses itself; a resource that would get
+/// one of them gets a trailing `_` (`/types` → `types_`).
+pub const RESERVED_MODULES: &[&str] = &["types"];
+
+/// Module name of a resource segment (rules 4 and 5).
+pub fn module(segment: &str) -> String {
+    let mut m = snake(segment);
+    if RESERVED_MODULES.contains(&m.as_str()) {
+        m.push('_');
+    }
+    m
+}
+
 /// Service type name of a resource segment (rule 7).
 pub fn service(segment: &str) -> String {
     let base = pascal(segment);

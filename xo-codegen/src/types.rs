@@ -1,0 +1,383 @@
+//! DADL v0.2 `types` and `returns` (a JSON Schema subset) → Rust type IR.
+//!
+//! The generated types are tolerant by design, because a newer server must
+//! never break a user's build or run: every struct field is optional (list
+//! items carry only the requested fields), unknown fields are kept in a
+//! flattened map, and every string enum has an `Unknown(String)` variant.
+//! Schema features an SDK cannot type precisely (`oneOf`, `anyOf`, most
+//! `allOf`) become `serde_json::Value`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::load::Loaded;
+use crate::naming;
+use crate::yaml::pointer_token;
+
+/// A Rust type expression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "of", rename_all = "snake_case")]
+pub enum TypeRef {
+    /// `String`
+    String,
+    /// `i64`
+    Integer,
+    /// `f64`
+    Number,
+    /// `bool`
+    Boolean,
+    /// Any JSON.
+    Value,
+    /// `Vec<T>`
+    Array(Box<TypeRef>),
+    /// `BTreeMap<String, T>`
+    Map(Box<TypeRef>),
+    /// A generated type, by Rust name.
+    Named(String),
+}
+
+/// One struct field.
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    /// JSON name.
+    pub wire: String,
+    /// Rust name.
+    pub rust: String,
+    /// Type (always wrapped in `Option` by the emitter).
+    pub ty: TypeRef,
+    /// Description.
+    pub doc: Option<String>,
+}
+
+/// A generated type.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TypeDef {
+    /// An object.
+    Struct {
+        /// Rust name.
+        name: String,
+        /// DADL name it came from.
+        source: String,
+        /// Description.
+        doc: Option<String>,
+        /// Declared properties.
+        fields: Vec<Field>,
+        /// Rust name of the flattened map of unknown fields.
+        extra: String,
+    },
+    /// A string enum with an `Unknown(String)` catch-all.
+    Enum {
+        /// Rust name.
+        name: String,
+        /// DADL name it came from.
+        source: String,
+        /// Description.
+        doc: Option<String>,
+        /// (wire value, variant name).
+        variants: Vec<(String, String)>,
+    },
+    /// A named alias of another type expression.
+    Alias {
+        /// Rust name.
+        name: String,
+        /// DADL name it came from.
+        source: String,
+        /// Description.
+        doc: Option<String>,
+        /// Target.
+        ty: TypeRef,
+    },
+}
+
+impl TypeDef {
+    /// Rust name.
+    pub fn name(&self) -> &str {
+        match self {
+            TypeDef::Struct { name, .. }
+            | TypeDef::Enum { name, .. }
+            | TypeDef::Alias { name, .. } => name,
+        }
+    }
+}
+
+/// Name of the catch-all enum variant.
+pub const UNKNOWN_VARIANT: &str = "Unknown";
+
+struct Lowering<'a> {
+    loaded: &'a Loaded,
+    /// DADL type name → Rust name.
+    names: HashMap<String, String>,
+    out: Vec<TypeDef>,
+    used: BTreeSet<String>,
+}
+
+/// Lower `backend.types`; returns the type definitions in declaration order
+/// (nested ones after their parent) and the DADL-name → Rust-name table.
+pub fn lower_types(loaded: &Loaded) -> Result<(Vec<TypeDef>, HashMap<String, String>)> {
+    let types = &loaded.document.backend.types;
+    let mut names = HashMap::new();
+    let mut used = BTreeSet::new();
+    for name in types.keys() {
+        let rust = naming::pascal(name);
+        if !used.insert(rust.clone()) {
+            return Err(loaded.error_at(
+                &format!("/backend/types/{}", pointer_token(name)),
+                format!("type `{name}` collides with another type as Rust `{rust}`"),
+            ));
+        }
+        names.insert(name.clone(), rust);
+    }
+    let mut l = Lowering {
+        loaded,
+        names,
+        out: Vec::new(),
+        used,
+    };
+    for (name, schema) in types {
+        let rust = l.names[name].clone();
+        let ptr = format!("/backend/types/{}", pointer_token(name));
+        l.define(&rust, name, schema, &ptr)?;
+    }
+    Ok((l.out, l.names))
+}
+
+/// Resolve a tool's `returns` to a type expression (inline objects become
+/// `Value`: name them in `types` to get a struct).
+pub fn lower_returns(
+    loaded: &Loaded,
+    names: &HashMap<String, String>,
+    tool: &str,
+    returns: &Value,
+) -> Result<TypeRef> {
+    let mut l = Lowering {
+        loaded,
+        names: names.clone(),
+        out: Vec::new(),
+        used: BTreeSet::new(),
+    };
+    let ptr = format!("/backend/tools/{}/returns", pointer_token(tool));
+    l.reference(returns, &ptr, None)
+}
+
+fn description(schema: &Value) -> Option<String> {
+    schema
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn type_name(schema: &Value) -> Option<&str> {
+    match schema.get("type")? {
+        Value::String(s) => Some(s),
+        // `["string", "null"]`: the first non-null type.
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null"),
+        _ => None,
+    }
+}
+
+impl Lowering<'_> {
+    fn unique(&mut self, base: String) -> String {
+        let mut name = base.clone();
+        let mut i = 2;
+        while !self.used.insert(name.clone()) {
+            name = format!("{base}{i}");
+            i += 1;
+        }
+        name
+    }
+
+    /// Define a named type from `schema`.
+    fn define(&mut self, rust: &str, source: &str, schema: &Value, ptr: &str) -> Result<()> {
+        let doc = description(schema);
+        if let Some(values) = schema.get("enum") {
+            let variants = self.variants(values, ptr)?;
+            self.out.push(TypeDef::Enum {
+                name: rust.into(),
+                source: source.into(),
+                doc,
+                variants,
+            });
+            return Ok(());
+        }
+        let props = schema.get("properties").and_then(Value::as_object);
+        if type_name(schema) == Some("object") && props.is_some() || props.is_some() {
+            let mut fields = Vec::new();
+            let mut taken: BTreeSet<String> = BTreeSet::new();
+            for (wire, prop) in props.expect("checked") {
+                let mut field = naming::snake(wire);
+                if field == "unknown_fields" {
+                    field.push('_');
+                }
+                let mut i = 2;
+                let base = field.clone();
+                while !taken.insert(field.clone()) {
+                    field = format!("{base}_{i}");
+                    i += 1;
+                }
+                let fptr = format!("{ptr}/properties/{}", pointer_token(wire));
+                let nested = format!("{rust}{}", naming::pascal(wire).trim_end_matches('_'));
+                let ty = self.reference(prop, &fptr, Some(&nested))?;
+                fields.push(Field {
+                    wire: wire.clone(),
+                    rust: field,
+                    ty,
+                    doc: description(prop),
+                });
+            }
+            self.out.push(TypeDef::Struct {
+                name: rust.into(),
+                source: source.into(),
+                doc,
+                fields,
+                extra: "unknown_fields".into(),
+            });
+            return Ok(());
+        }
+        let ty = self.reference(schema, ptr, Some(&format!("{rust}Item")))?;
+        self.out.push(TypeDef::Alias {
+            name: rust.into(),
+            source: source.into(),
+            doc,
+            ty,
+        });
+        Ok(())
+    }
+
+    fn variants(&mut self, values: &Value, ptr: &str) -> Result<Vec<(String, String)>> {
+        let Some(values) = values.as_array() else {
+            return Err(self
+                .loaded
+                .error_at(&format!("{ptr}/enum"), "`enum` must be a list"));
+        };
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut taken = BTreeSet::from([UNKNOWN_VARIANT.to_owned()]);
+        for v in values {
+            let wire = match v {
+                Value::String(s) => s.clone(),
+                Value::Null => continue,
+                other => {
+                    return Err(self.loaded.error_at(
+                        &format!("{ptr}/enum"),
+                        format!("only string enums are supported, found {other}"),
+                    ));
+                }
+            };
+            let mut variant = naming::pascal(&wire).trim_end_matches('_').to_owned();
+            if variant == UNKNOWN_VARIANT {
+                variant = "UnknownValue".into();
+            }
+            let base = variant.clone();
+            let mut i = 2;
+            while !taken.insert(variant.clone()) {
+                variant = format!("{base}{i}");
+                i += 1;
+            }
+            out.push((wire, variant));
+        }
+        Ok(out)
+    }
+
+    /// The type of a schema used in a field, item or `returns` position.
+    /// Inline objects and enums become named types `nested` when given.
+    fn reference(&mut self, schema: &Value, ptr: &str, nested: Option<&str>) -> Result<TypeRef> {
+        match schema {
+            Value::String(name) => return self.named(name, ptr),
+            Value::Bool(_) => return Ok(TypeRef::Value),
+            Value::Object(_) => {}
+            _ => {
+                return Err(self
+                    .loaded
+                    .error_at(ptr, "expected a schema object or a type name"));
+            }
+        }
+        if let Some(r) = schema.get("$ref") {
+            let name = r.as_str().ok_or_else(|| {
+                self.loaded
+                    .error_at(&format!("{ptr}/$ref"), "`$ref` must be a string")
+            })?;
+            let name = name.rsplit('/').next().unwrap_or(name);
+            return self.named(name, &format!("{ptr}/$ref"));
+        }
+        if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+            if all.len() == 1 {
+                return self.reference(&all[0], &format!("{ptr}/allOf/0"), nested);
+            }
+            return Ok(TypeRef::Value);
+        }
+        if schema.get("oneOf").is_some() || schema.get("anyOf").is_some() {
+            return Ok(TypeRef::Value);
+        }
+        if schema.get("enum").is_some() || schema.get("properties").is_some() {
+            return match nested {
+                Some(n) => {
+                    let name = self.unique(n.to_owned());
+                    self.define(&name, n, schema, ptr)?;
+                    Ok(TypeRef::Named(name))
+                }
+                None if schema.get("enum").is_some() => Ok(TypeRef::String),
+                None => Ok(TypeRef::Value),
+            };
+        }
+        Ok(match type_name(schema) {
+            Some("string") => TypeRef::String,
+            Some("integer") => TypeRef::Integer,
+            Some("number") => TypeRef::Number,
+            Some("boolean") => TypeRef::Boolean,
+            Some("array") => {
+                let item_name = nested.map(|n| format!("{n}Item"));
+                match schema.get("items") {
+                    Some(items) => TypeRef::Array(Box::new(self.reference(
+                        items,
+                        &format!("{ptr}/items"),
+                        item_name.as_deref(),
+                    )?)),
+                    None => TypeRef::Array(Box::new(TypeRef::Value)),
+                }
+            }
+            Some("object") => match schema.get("additionalProperties") {
+                Some(ap @ Value::Object(_)) => {
+                    let value_name = nested.map(|n| format!("{n}Value"));
+                    TypeRef::Map(Box::new(self.reference(
+                        ap,
+                        &format!("{ptr}/additionalProperties"),
+                        value_name.as_deref(),
+                    )?))
+                }
+                _ => TypeRef::Value,
+            },
+            Some("null") | None => TypeRef::Value,
+            Some(other) => {
+                return Err(self.loaded.error_at(
+                    &format!("{ptr}/type"),
+                    format!("unsupported schema type `{other}`"),
+                ));
+            }
+        })
+    }
+
+    fn named(&mut self, name: &str, ptr: &str) -> Result<TypeRef> {
+        Ok(match name {
+            "string" => TypeRef::String,
+            "integer" => TypeRef::Integer,
+            "number" => TypeRef::Number,
+            "boolean" => TypeRef::Boolean,
+            "object" | "any" => TypeRef::Value,
+            _ => match self.names.get(name) {
+                Some(rust) => TypeRef::Named(rust.clone()),
+                None => {
+                    return Err(self.loaded.error_at(
+                        ptr,
+                        format!("unknown type `{name}` (not in `backend.types`)"),
+                    ));
+                }
+            },
+        })
+    }
+}
