@@ -94,20 +94,20 @@ impl OutgoingBody {
 
     /// Attach the body to one attempt. A stream goes with the first attempt
     /// only; callers check [`can_send_again`](Self::can_send_again) first.
-    pub(crate) fn attach(&mut self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub(crate) fn attach(&mut self, request: &mut reqwest::Request) {
         match self {
-            OutgoingBody::None => rb,
-            OutgoingBody::Bytes(b) => rb.body(b.clone()),
+            OutgoingBody::None => {}
+            OutgoingBody::Bytes(b) => *request.body_mut() = Some(b.clone().into()),
             OutgoingBody::Stream { body, length } => {
-                let rb = match length {
+                if let Some(n) = length {
                     // A known length goes out as Content-Length instead of
                     // chunked encoding (XO's VDI import requires it).
-                    Some(n) => rb.header(reqwest::header::CONTENT_LENGTH, *n),
-                    None => rb,
-                };
-                match body.take() {
-                    Some(b) => rb.body(b),
-                    None => rb,
+                    request
+                        .headers_mut()
+                        .insert(reqwest::header::CONTENT_LENGTH, (*n).into());
+                }
+                if let Some(b) = body.take() {
+                    *request.body_mut() = Some(b);
                 }
             }
         }

@@ -30,9 +30,9 @@ pub use spec::{
 pub use serde_json::Value;
 /// A JSON object (`serde_json::Map<String, Value>`).
 pub type JsonMap = serde_json::Map<String, serde_json::Value>;
-/// Re-export of `serde::de::DeserializeOwned`, the bound of `send_as`.
-pub use serde::de::DeserializeOwned;
 /// Re-export of `serde` for the derives of generated data types
 /// (`#[serde(crate = "::xo_sdk::runtime::serde")]`).
 #[doc(hidden)]
 pub use serde;
+/// Re-export of `serde::de::DeserializeOwned`, the bound of `send_as`.
+pub use serde::de::DeserializeOwned;

@@ -70,9 +70,22 @@ impl std::fmt::Debug for Request {
 struct Prepared {
     method: reqwest::Method,
     url: reqwest::Url,
-    headers: HeaderMap,
+    /// The first attempt's headers; later attempts rebuild them.
+    headers: Option<HeaderMap>,
     body: OutgoingBody,
-    has_idempotency_key: bool,
+    content_type: Option<HeaderValue>,
+    /// One key per logical call, reused by every attempt.
+    idempotency_key: Option<HeaderValue>,
+}
+
+/// A header value from static text without copying it, if it is valid.
+fn static_header_value(value: &'static str) -> Option<HeaderValue> {
+    // `from_static` panics on invalid input; check first (the text comes
+    // from generated tables, but a bad DADL must not crash the caller).
+    let valid = value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+    valid.then(|| HeaderValue::from_static(value))
 }
 
 /// A successful answer: read in full, or left as a stream for the caller.
@@ -117,7 +130,7 @@ impl Request {
 
     fn scalar(&mut self, name: &'static str, value: &impl Serialize) -> Option<String> {
         match serde_json::to_value(value) {
-            Ok(v) => match wire::render_scalar(&v) {
+            Ok(v) => match wire::into_scalar(v) {
                 Ok(s) => Some(s),
                 Err(reason) => {
                     self.record(name, reason);
@@ -222,9 +235,16 @@ impl Request {
                 return Err(self.invalid(*name, "path parameters cannot be empty"));
             }
         }
-        let path = wire::expand_path(self.spec.path, &self.path_params)
+        let inner = &self.client.inner;
+        // The whole URL is written into one buffer and parsed once: the
+        // encoding leaves nothing for the parser to change.
+        let base = inner.base_url.as_str().trim_end_matches('/');
+        let mut text = String::with_capacity(base.len() + self.spec.path.len() + 64);
+        text.push_str(base);
+        let path_start = text.len();
+        wire::expand_path_into(self.spec.path, &self.path_params, &mut text)
             .map_err(|name| self.invalid(name, "path parameter was not provided"))?;
-        if path.split('/').any(wire::is_dot_segment) {
+        if text[path_start..].split('/').any(wire::is_dot_segment) {
             // Every URL parser (the `url` crate included) resolves `.` and
             // `..` segments, percent-encoded or not, so such a value would
             // silently address another resource.
@@ -235,27 +255,83 @@ impl Request {
                 .map_or("path", |(n, _)| *n);
             return Err(self.invalid(name, "`.` and `..` cannot be sent as a path segment"));
         }
-        let inner = &self.client.inner;
-        let mut url = inner.base_url.clone();
-        let joined = format!("{}{}", url.path().trim_end_matches('/'), path);
-        url.set_path(&joined);
-        let mut query = std::mem::take(&mut self.query);
-        if let WireAuth::Query(param, token) = &inner.auth {
-            query.push((param, token.expose().to_owned()));
+        let token_param = match &inner.auth {
+            WireAuth::Query(param, token) => Some((*param, token.expose())),
+            _ => None,
+        };
+        if !self.query.is_empty() || token_param.is_some() {
+            text.push('?');
+            for (k, v) in &self.query {
+                wire::append_query_pair(&mut text, k, v);
+            }
+            if let Some((k, v)) = token_param {
+                wire::append_query_pair(&mut text, k, v);
+            }
         }
-        if !query.is_empty() {
-            url.set_query(Some(&wire::encode_query(&query)));
-        }
+        let url = reqwest::Url::parse(&text)
+            .map_err(|e| self.invalid("path", format!("cannot build the URL: {e}")))?;
 
-        let mut headers = HeaderMap::new();
+        let idempotency_key = match self.spec.idempotency {
+            Some(idem) => {
+                let key = self
+                    .options
+                    .idempotency_key
+                    .clone()
+                    .unwrap_or_else(retry::new_idempotency_key);
+                let value = HeaderValue::from_str(&key)
+                    .map_err(|_| self.invalid(idem.header, "invalid idempotency key"))?;
+                Some(value)
+            }
+            None => None,
+        };
+
+        let (body, content_type) = match self.spec.request_body {
+            RequestBodyKind::None => (OutgoingBody::None, None),
+            RequestBodyKind::Json => match self.json_body.take() {
+                Some(map) => {
+                    let bytes = serde_json::to_vec(&map)
+                        .map_err(|e| self.invalid("body", e.to_string()))?;
+                    (
+                        OutgoingBody::Bytes(Bytes::from(bytes)),
+                        Some(HeaderValue::from_static("application/json")),
+                    )
+                }
+                None => (OutgoingBody::None, None),
+            },
+            RequestBodyKind::Raw { content_type } => {
+                let body = self
+                    .raw_body
+                    .take()
+                    .ok_or_else(|| self.invalid("body", "this operation needs a request body"))?;
+                let ct = static_header_value(content_type)
+                    .ok_or_else(|| self.invalid("body", "invalid content type"))?;
+                (body.into_outgoing(), Some(ct))
+            }
+        };
+        let mut prepared = Prepared {
+            method: self.spec.method.to_reqwest(),
+            url,
+            headers: None,
+            body,
+            content_type,
+            idempotency_key,
+        };
+        prepared.headers = Some(self.build_headers(&prepared)?);
+        Ok(prepared)
+    }
+
+    /// The headers of one attempt. Built again for a retry or redirect
+    /// rather than cloned for every call: most calls make one attempt.
+    fn build_headers(&self, p: &Prepared) -> Result<HeaderMap> {
+        let mut headers = HeaderMap::with_capacity(8);
         for (name, value) in self.spec.default_headers {
             // The body kind decides Content-Type; the DADL default is JSON.
             if name.eq_ignore_ascii_case("content-type") {
                 continue;
             }
-            let (Ok(n), Ok(v)) = (
+            let (Ok(n), Some(v)) = (
                 HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
+                static_header_value(value),
             ) else {
                 return Err(self.invalid(*name, "invalid default header in the API description"));
             };
@@ -264,62 +340,22 @@ impl Request {
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
         }
-        let mut has_idempotency_key = false;
-        if let Some(idem) = self.spec.idempotency {
-            let key = self
-                .options
-                .idempotency_key
-                .clone()
-                .unwrap_or_else(retry::new_idempotency_key);
-            let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(idem.header.as_bytes()),
-                HeaderValue::from_str(&key),
-            ) else {
-                return Err(self.invalid(idem.header, "invalid idempotency key"));
-            };
-            headers.insert(n, v);
-            has_idempotency_key = true;
+        if let (Some(idem), Some(key)) = (self.spec.idempotency, &p.idempotency_key) {
+            let name = HeaderName::from_bytes(idem.header.as_bytes())
+                .map_err(|_| self.invalid(idem.header, "invalid idempotency header name"))?;
+            headers.insert(name, key.clone());
         }
         // Credentials last, so that no caller header can replace them or
         // add a second mechanism next to them.
-        if let WireAuth::Header(name, value) = &inner.auth {
+        if let WireAuth::Header(name, value) = &self.client.inner.auth {
             headers.remove(header::AUTHORIZATION);
             headers.remove(header::COOKIE);
             headers.insert(name.clone(), value.clone());
         }
-
-        let body = match self.spec.request_body {
-            RequestBodyKind::None => OutgoingBody::None,
-            RequestBodyKind::Json => match self.json_body.take() {
-                Some(map) => {
-                    let bytes = serde_json::to_vec(&map)
-                        .map_err(|e| self.invalid("body", e.to_string()))?;
-                    headers.insert(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json"),
-                    );
-                    OutgoingBody::Bytes(Bytes::from(bytes))
-                }
-                None => OutgoingBody::None,
-            },
-            RequestBodyKind::Raw { content_type } => {
-                let body = self
-                    .raw_body
-                    .take()
-                    .ok_or_else(|| self.invalid("body", "this operation needs a request body"))?;
-                let ct = HeaderValue::from_str(content_type)
-                    .map_err(|_| self.invalid("body", "invalid content type"))?;
-                headers.insert(header::CONTENT_TYPE, ct);
-                body.into_outgoing()
-            }
-        };
-        Ok(Prepared {
-            method: self.spec.method.to_reqwest(),
-            url,
-            headers,
-            body,
-            has_idempotency_key,
-        })
+        if let Some(ct) = &p.content_type {
+            headers.insert(header::CONTENT_TYPE, ct.clone());
+        }
+        Ok(headers)
     }
 
     /// Prepare, send (with redirects and retries) under the call's span and
@@ -353,7 +389,7 @@ impl Request {
             .options
             .timeout
             .map(|t| tokio::time::Instant::now() + t);
-        let work = send_loop(inner, spec, &site, prepared, &retry, stream, &span);
+        let work = send_loop(&self, inner, spec, &site, prepared, &retry, stream, &span);
         let result = match deadline {
             Some(d) => match tokio::time::timeout_at(d, work)
                 .instrument(span.clone())
@@ -409,7 +445,9 @@ impl Request {
 
 /// Send attempts until one succeeds, fails for good, or the retry budget is
 /// spent. Redirects do not use the retry budget; they have their own limit.
+#[allow(clippy::too_many_arguments)] // one private call site
 async fn send_loop(
+    req: &Request,
     inner: &ClientInner,
     spec: &'static OperationSpec,
     site: &CallSite,
@@ -425,12 +463,14 @@ async fn send_loop(
     loop {
         attempt += 1;
         span.record("attempt", attempt);
-        let rb = inner
-            .http
-            .request(p.method.clone(), p.url.clone())
-            .headers(p.headers.clone());
-        let rb = p.body.attach(rb);
-        let (failure, err, retry_after) = match rb.send().await {
+        let headers = match p.headers.take() {
+            Some(h) => h,
+            None => req.build_headers(&p)?,
+        };
+        let mut request = reqwest::Request::new(p.method.clone(), p.url.clone());
+        *request.headers_mut() = headers;
+        p.body.attach(&mut request);
+        let (failure, err, retry_after) = match inner.http.execute(request).await {
             Err(e) => {
                 let failure = classify(&e);
                 tracing::debug!(attempt, ?failure, "request failed");
@@ -492,7 +532,7 @@ async fn send_loop(
             }
         };
         if retries >= max_retries
-            || !retry::is_retryable(spec, p.has_idempotency_key, failure)
+            || !retry::is_retryable(spec, p.idempotency_key.is_some(), failure)
             || !p.body.can_send_again()
         {
             return Err(err);

@@ -2,6 +2,15 @@
 
 use std::fmt::Write;
 
+/// [`render_scalar`] taking the value by ownership, so that a string is
+/// moved rather than copied (the common case: ids and names).
+pub fn into_scalar(v: serde_json::Value) -> Result<String, String> {
+    match v {
+        serde_json::Value::String(s) => Ok(s),
+        other => render_scalar(&other),
+    }
+}
+
 /// Render a JSON value as the text of a path segment, query value or header.
 ///
 /// Booleans are exactly `true`/`false`, arrays are comma-joined (XO's
@@ -63,21 +72,38 @@ fn encode_query_component(value: &str, out: &mut String) {
 /// Build a query string from name/value pairs.
 pub fn encode_query(pairs: &[(&str, String)]) -> String {
     let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode_query_component(k, &mut out);
-        out.push('=');
-        encode_query_component(v, &mut out);
+    for (k, v) in pairs {
+        append_query_pair(&mut out, k, v);
     }
     out
+}
+
+/// Append `name=value` to a query string under construction, with a `&`
+/// separator when it is not empty.
+pub fn append_query_pair(out: &mut String, name: &str, value: &str) {
+    if !out.is_empty() && !out.ends_with('?') {
+        out.push('&');
+    }
+    encode_query_component(name, out);
+    out.push('=');
+    encode_query_component(value, out);
 }
 
 /// Expand a `{name}` path template. Returns the name of a placeholder that
 /// has no value.
 pub fn expand_path(template: &str, params: &[(&str, String)]) -> Result<String, String> {
     let mut out = String::with_capacity(template.len() + 32);
+    expand_path_into(template, params, &mut out)?;
+    Ok(out)
+}
+
+/// [`expand_path`], appending to `out` (the request URL is built in one
+/// buffer, then parsed once).
+pub fn expand_path_into(
+    template: &str,
+    params: &[(&str, String)],
+    out: &mut String,
+) -> Result<(), String> {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
@@ -88,11 +114,11 @@ pub fn expand_path(template: &str, params: &[(&str, String)]) -> Result<String, 
             .iter()
             .find(|(n, _)| *n == name)
             .ok_or_else(|| name.to_owned())?;
-        encode_segment(&value.1, &mut out);
+        encode_segment(&value.1, out);
         rest = &after[close + 1..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(())
 }
 
 /// Evaluate the RFC 9535 subset DADL allows (`$`, `.name`, `['name']`,
