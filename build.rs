@@ -27,11 +27,19 @@ fn main() {
         println!("cargo:rerun-if-changed={}", file.display());
     }
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("xo_api.rs");
-    match xo_codegen::generate(&input, xo_codegen::Target::InCrate) {
-        Ok(source) => {
-            if let Err(e) = std::fs::write(&out, source) {
-                println!("cargo::error=cannot write {}: {e}", out.display());
-                std::process::exit(1);
+    match xo_codegen::analyze(&input) {
+        Ok(api) => {
+            let source = xo_codegen::emit::emit(&api, xo_codegen::Target::InCrate);
+            // A call of every operation, used by the conformance tier's tests.
+            let samples = xo_codegen::samples::emit_samples(&api, "::xo_sdk::Client");
+            for (path, text) in [
+                (out.clone(), source),
+                (out.with_file_name("xo_samples.rs"), samples),
+            ] {
+                if let Err(e) = std::fs::write(&path, text) {
+                    println!("cargo::error=cannot write {}: {e}", path.display());
+                    std::process::exit(1);
+                }
             }
         }
         Err(e) => {

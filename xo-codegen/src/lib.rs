@@ -16,6 +16,7 @@ pub mod load;
 pub mod lower;
 pub mod model;
 pub mod naming;
+pub mod samples;
 pub mod scratch;
 pub mod types;
 pub mod yaml;

@@ -567,6 +567,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
             .get(name)
             .map(|h| h.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
             .unwrap_or_default();
+        let default_headers = headers_for(&default_headers, &response);
         operations.push(ir::Operation {
             tool: name.clone(),
             module: String::new(),
@@ -592,7 +593,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
             pagination,
             idempotency_header: tool.idempotency.as_ref().map(|i| i.header.clone()),
             retry_unsafe: tool.retry_unsafe.unwrap_or(false),
-            default_headers: default_headers.clone(),
+            default_headers,
             returns: tool.returns.clone(),
             result,
         });
@@ -697,6 +698,26 @@ fn in_name(l: ParamIn) -> &'static str {
         ParamIn::Query => "query",
         ParamIn::Header => "header",
         ParamIn::Body => "body",
+    }
+}
+
+/// The default headers of one operation: a binary download does not send a
+/// JSON `Accept` from the defaults, but its own content type (or `*/*`).
+fn headers_for(defaults: &[(String, String)], response: &ir::Response) -> Vec<(String, String)> {
+    match response {
+        ir::Response::Binary { content_type } => {
+            let mut h: Vec<(String, String)> = defaults
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("accept"))
+                .cloned()
+                .collect();
+            h.push((
+                "Accept".into(),
+                content_type.clone().unwrap_or_else(|| "*/*".into()),
+            ));
+            h
+        }
+        _ => defaults.to_vec(),
     }
 }
 

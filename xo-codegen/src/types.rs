@@ -269,7 +269,7 @@ impl Lowering<'_> {
                     ));
                 }
             };
-            let mut variant = naming::pascal(&wire).trim_end_matches('_').to_owned();
+            let mut variant = naming::pascal(&wire);
             if variant == UNKNOWN_VARIANT {
                 variant = "UnknownValue".into();
             }
