@@ -48,7 +48,7 @@ pub fn emit_samples(api: &Api, client_path: &str) -> String {
             }
         }
         if matches!(op.request_body, RequestBody::Raw { .. }) {
-            args.push(quote!(::xo_sdk::runtime::Body::from(::std::vec![0u8; 512])));
+            args.push(quote!(::xo_sdk::runtime::Body::from(::std::vec::Vec::from([0u8; 512]))));
         }
         let send = match op.response {
             Response::Json => quote!(builder.send_as::<::xo_sdk::runtime::Value>().await.map(drop)),
@@ -59,7 +59,7 @@ pub fn emit_samples(api: &Api, client_path: &str) -> String {
         let mutability = (!setters.is_empty()).then(|| quote!(mut));
         let capture_values = (!op.params.is_empty()).then(|| quote!(let values = values.clone();));
         quote! {
-            SampleCall {
+            calls.push(SampleCall {
                 tool: #tool,
                 call: ::std::boxed::Box::pin({
                     let client = client.clone();
@@ -71,7 +71,7 @@ pub fn emit_samples(api: &Api, client_path: &str) -> String {
                         #send
                     }
                 }),
-            }
+            });
         }
     });
     let tokens = quote! {
@@ -104,7 +104,11 @@ pub fn emit_samples(api: &Api, client_path: &str) -> String {
 
         /// One call per operation of the API, in DADL file order.
         pub fn every_operation(client: &#client_path, values: Values) -> ::std::vec::Vec<SampleCall> {
-            ::std::vec![#(#calls),*]
+            // Statements rather than one `vec![]`, so that the formatter
+            // lays the calls out (it does not format macro bodies).
+            let mut calls = ::std::vec::Vec::new();
+            #(#calls)*
+            calls
         }
     };
     let file: syn::File = match syn::parse2(tokens) {
