@@ -42,6 +42,7 @@ pub const RESERVED_MEMBERS: &[&str] = &[
     "with_call_options",
     "call_options",
     "body",
+    "send_value",
 ];
 
 /// Methods every generated service has through its derives or inherent
@@ -130,9 +131,24 @@ pub fn pascal(name: &str) -> String {
     finish(s, "N", "Unnamed")
 }
 
-/// Module names the generated code uses itself; a resource that would get
-/// one of them gets a trailing `_` (`/types` → `types_`).
-pub const RESERVED_MODULES: &[&str] = &["types"];
+/// Module names the generated code uses itself, and methods of the client
+/// (a module's name is also its accessor, `client.vms()`); a resource that
+/// would get one of them gets a trailing `_` (`/types` → `types_`).
+pub const RESERVED_MODULES: &[&str] = &[
+    "types",
+    "builder",
+    "from_runtime",
+    "from_env",
+    "builder_for",
+    "from_env_for",
+    "base_url",
+    "api",
+    "request",
+    "clone",
+    "clone_from",
+    "fmt",
+    "to_owned",
+];
 
 /// Module name of a resource segment (rules 4 and 5).
 pub fn module(segment: &str) -> String {
