@@ -626,7 +626,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
             .map(|&i| {
                 naming::method_name(&operations[i].tool, seg)
                     .filter(|m| !naming::SERVICE_MEMBERS.contains(&m.as_str()))
-                    .unwrap_or_else(|| naming::snake(&operations[i].tool))
+                    .unwrap_or_else(|| whole_method_name(&operations[i].tool))
             })
             .collect();
         loop {
@@ -645,7 +645,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
             let mut changed = false;
             for (k, &i) in idxs.iter().enumerate() {
                 if clashing.contains(&proposed[k]) {
-                    let full = naming::snake(&operations[i].tool);
+                    let full = whole_method_name(&operations[i].tool);
                     if proposed[k] != full {
                         proposed[k] = full;
                         changed = true;
@@ -690,6 +690,18 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
         types,
         warnings,
     })
+}
+
+/// A tool's whole snake-case name as a service method (the fallback of
+/// naming rule 6), with a trailing `_` when even that is a method every
+/// service has: a tool `new` would clash with the service's constructor,
+/// `clone` would shadow `Clone::clone`.
+fn whole_method_name(tool: &str) -> String {
+    let mut m = naming::snake(tool);
+    if naming::SERVICE_MEMBERS.contains(&m.as_str()) {
+        m.push('_');
+    }
+    m
 }
 
 fn in_name(l: ParamIn) -> &'static str {
