@@ -551,6 +551,12 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
         fields.push(quote!(body: #rt::Body));
         fill.push(quote!(request.raw_body(self.body);));
     }
+    let send_as = quote! {
+        /// Send the request and decode the JSON answer into `T`.
+        pub async fn send_as<T: #rt::DeserializeOwned>(self) -> #rt::Result<T> {
+            self.into_request().send_json().await
+        }
+    };
     let send = match &op.response {
         Response::Json if op.result.is_some() => {
             let result = type_tokens(
@@ -569,13 +575,7 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
                     self.send_as().await
                 }
 
-                /// Send the request and decode the JSON answer into `T`.
-                pub async fn send_as<T: #rt::DeserializeOwned>(self) -> #rt::Result<T> {
-                    let mut request = self.client.request(&#spec);
-                    request.options(&self.call_options);
-                    #(#fill)*
-                    request.send_json().await
-                }
+                #send_as
             }
         }
         Response::Json => quote! {
@@ -585,24 +585,25 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
                 self.send_as().await
             }
 
-            /// Send the request and decode the JSON answer into `T`.
-            pub async fn send_as<T: #rt::DeserializeOwned>(self) -> #rt::Result<T> {
-                let mut request = self.client.request(&#spec);
-                request.options(&self.call_options);
-                #(#fill)*
-                request.send_json().await
-            }
+            #send_as
         },
         Response::Binary { .. } | Response::Streaming => quote! {
             /// Send the request and return the response body as a stream of
             /// bytes (nothing is buffered).
             pub async fn send(self) -> #rt::Result<#rt::ByteStream> {
-                let mut request = self.client.request(&#spec);
-                request.options(&self.call_options);
-                #(#fill)*
-                request.send_stream().await
+                self.into_request().send_stream().await
             }
         },
+    };
+    let into_request = quote! {
+        /// The runtime request with every argument applied, for sending it
+        /// another way (e.g. `send_stream` on a JSON operation).
+        pub fn into_request(self) -> #rt::Request {
+            let mut request = self.client.request(&#spec);
+            request.options(&self.call_options);
+            #(#fill)*
+            request
+        }
     };
     let doc = doc_attrs(&docs::builder(op));
     let must_use = "a request does nothing until `.send().await`";
@@ -638,6 +639,8 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
                 self.call_options = options;
                 self
             }
+
+            #into_request
 
             #send
         }

@@ -39,6 +39,8 @@ pub const RESERVED_MEMBERS: &[&str] = &[
     "new",
     "send",
     "send_as",
+    "send_value",
+    "into_request",
     "with_call_options",
     "call_options",
     "body",

@@ -163,6 +163,14 @@ pub fn lower_returns(
     l.reference(returns, &ptr, None)
 }
 
+/// A name derived from `base` by appending `suffix`. The trailing `_` that
+/// keeps a bare name off a keyword (`Self_`, `self_`) goes first, so that
+/// the result stays camel or snake case: `Self_` + `Item` is `SelfItem`,
+/// `self_` + `_2` is `self_2` (rustc warns on `Self_Item` and `self__2`).
+fn derived(base: &str, suffix: &str) -> String {
+    format!("{}{suffix}", base.trim_end_matches('_'))
+}
+
 fn description(schema: &Value) -> Option<String> {
     schema
         .get("description")
@@ -187,7 +195,7 @@ impl Lowering<'_> {
         let mut name = base.clone();
         let mut i = 2;
         while !self.used.insert(name.clone()) {
-            name = format!("{base}{i}");
+            name = derived(&base, &i.to_string());
             i += 1;
         }
         name
@@ -218,11 +226,11 @@ impl Lowering<'_> {
                 let mut i = 2;
                 let base = field.clone();
                 while !taken.insert(field.clone()) {
-                    field = format!("{base}_{i}");
+                    field = derived(&base, &format!("_{i}"));
                     i += 1;
                 }
                 let fptr = format!("{ptr}/properties/{}", pointer_token(wire));
-                let nested = format!("{rust}{}", naming::pascal(wire).trim_end_matches('_'));
+                let nested = derived(rust, naming::pascal(wire).trim_end_matches('_'));
                 let ty = self.reference(prop, &fptr, Some(&nested))?;
                 fields.push(Field {
                     wire: wire.clone(),
@@ -240,7 +248,7 @@ impl Lowering<'_> {
             });
             return Ok(());
         }
-        let ty = self.reference(schema, ptr, Some(&format!("{rust}Item")))?;
+        let ty = self.reference(schema, ptr, Some(&derived(rust, "Item")))?;
         self.out.push(TypeDef::Alias {
             name: rust.into(),
             source: source.into(),
@@ -276,7 +284,7 @@ impl Lowering<'_> {
             let base = variant.clone();
             let mut i = 2;
             while !taken.insert(variant.clone()) {
-                variant = format!("{base}{i}");
+                variant = derived(&base, &i.to_string());
                 i += 1;
             }
             out.push((wire, variant));
@@ -331,7 +339,7 @@ impl Lowering<'_> {
             Some("number") => TypeRef::Number,
             Some("boolean") => TypeRef::Boolean,
             Some("array") => {
-                let item_name = nested.map(|n| format!("{n}Item"));
+                let item_name = nested.map(|n| derived(n, "Item"));
                 match schema.get("items") {
                     Some(items) => TypeRef::Array(Box::new(self.reference(
                         items,
@@ -343,7 +351,7 @@ impl Lowering<'_> {
             }
             Some("object") => match schema.get("additionalProperties") {
                 Some(ap @ Value::Object(_)) => {
-                    let value_name = nested.map(|n| format!("{n}Value"));
+                    let value_name = nested.map(|n| derived(n, "Value"));
                     TypeRef::Map(Box::new(self.reference(
                         ap,
                         &format!("{ptr}/additionalProperties"),
