@@ -33,7 +33,7 @@ pub fn emit(api: &Api, target: Target) -> String {
         api.name,
         api.version
             .as_deref()
-            .map(|v| format!(" version {v}"))
+            .map(|v| format!(" version {}", v.escape_debug()))
             .unwrap_or_default(),
     );
     header + &prettyplease::unparse(&file)
