@@ -187,6 +187,28 @@ impl ByteStream {
         self.content_length
     }
 
+    /// Where the stream comes from (tool, method, path template).
+    pub fn site(&self) -> &CallSite {
+        &self.site
+    }
+
+    /// Decode the body as newline-delimited JSON, one `T` per line, with
+    /// memory bounded by the longest line.
+    pub fn ndjson<T: serde::de::DeserializeOwned>(self) -> super::ndjson::NdjsonStream<T> {
+        super::ndjson::NdjsonStream::new(self)
+    }
+
+    /// Collect the whole body as UTF-8 text. Only for small bodies.
+    pub async fn text(self) -> Result<String> {
+        let site = self.site.clone();
+        let bytes = self.collect().await?;
+        String::from_utf8(bytes.to_vec()).map_err(|e| Error::Decode {
+            site,
+            reason: format!("the body is not UTF-8: {e}"),
+            excerpt: super::wire::excerpt(e.as_bytes()),
+        })
+    }
+
     /// Collect the whole body in memory. Only for small bodies.
     pub async fn collect(mut self) -> Result<Bytes> {
         use futures::StreamExt;

@@ -4,6 +4,7 @@
 mod body;
 mod client;
 mod error;
+mod ndjson;
 mod request;
 mod retry;
 mod spec;
@@ -12,6 +13,7 @@ mod tls;
 pub mod wire;
 
 pub use body::{Body, ByteStream};
+pub use ndjson::{MAX_LINE as NDJSON_MAX_LINE, NdjsonStream};
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ENV_CA_CERT,
     ENV_INSECURE, ENV_TOKEN, ENV_URL, Secret, USER_AGENT, http_client_builder,
