@@ -1,0 +1,383 @@
+//! `xo-sim`: a stateful, in-memory simulation of the Xen Orchestra REST API
+//! (`/rest/v0`), for tests, examples and demos.
+//!
+//! It starts with a deterministic inventory (2 pools, 3 hosts, 20 VMs with
+//! disks and interfaces, storage, networks, snapshots, templates, tasks,
+//! messages, alarms, backup jobs and repositories, users and ACLs) and
+//! follows XO's protocol: token cookie or Basic auth, collections with
+//! `fields`/`filter`/`limit`/`ndjson`/`markdown`, asynchronous actions with
+//! tasks, binary exports and imports, and server-sent events.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let sim = xo_sim::start().await?;
+//! println!("XO at {} (token {})", sim.url(), sim.token());
+//! // …point a client at sim.url() with the cookie authenticationToken=<token>
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Options go through [`Sim::builder`]:
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use std::time::Duration;
+//! let sim = xo_sim::Sim::builder()
+//!     .task_delay(Duration::from_millis(10))
+//!     .export_size(64 * 1024)
+//!     .ping_interval(Duration::from_secs(1))
+//!     .start()
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The server listens on loopback only.
+
+#![deny(missing_docs)]
+
+mod actions;
+pub mod body;
+pub mod collection;
+pub mod error;
+mod events;
+pub mod matcher;
+pub mod objects;
+mod seed;
+mod server;
+pub mod state;
+mod stats;
+mod transfer;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{Notify, broadcast, oneshot, watch};
+
+pub use error::XoError;
+pub use state::{ImportRecord, KINDS, Kind};
+pub use transfer::{export_bytes, export_key};
+
+/// Options of a simulator.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (must be a loopback address).
+    pub listen: SocketAddr,
+    /// Size in bytes of every export.
+    pub export_size: u64,
+    /// Whether exports announce a Content-Length (XO usually does not).
+    pub export_content_length: bool,
+    /// How long every action's task runs before completing.
+    pub task_delay: Duration,
+    /// Interval of SSE `ping` events.
+    pub ping_interval: Duration,
+    /// Admin user's email (Basic auth user name).
+    pub admin_email: String,
+    /// Admin user's password.
+    pub admin_password: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            export_size: 1024 * 1024,
+            export_content_length: false,
+            task_delay: Duration::from_millis(50),
+            ping_interval: Duration::from_secs(30),
+            admin_email: "admin@admin.net".into(),
+            admin_password: "admin".into(),
+        }
+    }
+}
+
+/// State shared by the handlers.
+pub(crate) struct Shared {
+    pub(crate) store: Mutex<state::Store>,
+    pub(crate) tx: broadcast::Sender<state::Change>,
+    pub(crate) config: Config,
+    pub(crate) requests: AtomicU64,
+    pub(crate) sse_generation: watch::Sender<u64>,
+    pub(crate) aborts: Mutex<BTreeMap<String, Arc<Notify>>>,
+    pub(crate) admin_id: String,
+    pub(crate) admin_token: String,
+    pub(crate) sse_seq: AtomicU64,
+}
+
+impl Shared {
+    /// Locks the store (a poisoned lock is recovered: state stays usable).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, state::Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Builder of a [`Sim`].
+#[derive(Debug, Clone, Default)]
+pub struct SimBuilder {
+    config: Config,
+}
+
+impl SimBuilder {
+    /// Listen address (default `127.0.0.1:0`); must be loopback.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.config.listen = addr;
+        self
+    }
+
+    /// Size of every export in bytes (default 1 MiB).
+    pub fn export_size(mut self, bytes: u64) -> Self {
+        self.config.export_size = bytes;
+        self
+    }
+
+    /// Send a Content-Length with exports (default: no, like XO).
+    pub fn export_content_length(mut self, yes: bool) -> Self {
+        self.config.export_content_length = yes;
+        self
+    }
+
+    /// Duration of every action's task (default 50 ms).
+    pub fn task_delay(mut self, delay: Duration) -> Self {
+        self.config.task_delay = delay;
+        self
+    }
+
+    /// Interval of SSE pings (default 30 s).
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.config.ping_interval = interval;
+        self
+    }
+
+    /// Admin credentials for Basic auth (default `admin@admin.net` / `admin`).
+    pub fn admin(mut self, email: impl Into<String>, password: impl Into<String>) -> Self {
+        self.config.admin_email = email.into();
+        self.config.admin_password = password.into();
+        self
+    }
+
+    /// The configuration built so far.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Binds and starts serving in the background.
+    pub async fn start(self) -> io::Result<Sim> {
+        Sim::start_with(self.config).await
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct Sim {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    join: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim").field("addr", &self.addr).finish()
+    }
+}
+
+/// Starts a simulator with default options on `127.0.0.1:0`.
+pub async fn start() -> io::Result<Sim> {
+    Sim::builder().start().await
+}
+
+impl Sim {
+    /// A builder of options.
+    pub fn builder() -> SimBuilder {
+        SimBuilder::default()
+    }
+
+    async fn start_with(config: Config) -> io::Result<Sim> {
+        if !config.listen.ip().is_loopback() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "xo-sim listens on loopback addresses only",
+            ));
+        }
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let (tx, _) = broadcast::channel(4096);
+        let mut store = state::Store::new(tx.clone());
+        let seeded = seed::seed(&mut store, &config.admin_email, &config.admin_password);
+        let (sse_generation, _) = watch::channel(0u64);
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store),
+            tx,
+            config,
+            requests: AtomicU64::new(0),
+            sse_generation,
+            aborts: Mutex::new(BTreeMap::new()),
+            admin_id: seeded.admin_id,
+            admin_token: seeded.admin_token,
+            sse_seq: AtomicU64::new(0),
+        });
+        let app = server::router(shared.clone());
+        let (stx, srx) = oneshot::channel::<()>();
+        let join = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = srx.await;
+                })
+                .await;
+        });
+        Ok(Sim {
+            shared,
+            addr,
+            shutdown: Some(stx),
+            join: Some(join),
+        })
+    }
+
+    /// Base URL, `http://127.0.0.1:<port>` (the API is under `/rest/v0`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port>/rest/v0`.
+    pub fn api_url(&self) -> String {
+        format!("http://{}/rest/v0", self.addr)
+    }
+
+    /// Bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The admin's authentication token (cookie `authenticationToken`).
+    pub fn token(&self) -> &str {
+        &self.shared.admin_token
+    }
+
+    /// The admin user's id.
+    pub fn admin_id(&self) -> &str {
+        &self.shared.admin_id
+    }
+
+    /// Admin credentials for Basic auth: (email, password).
+    pub fn admin_credentials(&self) -> (&str, &str) {
+        (
+            &self.shared.config.admin_email,
+            &self.shared.config.admin_password,
+        )
+    }
+
+    /// The options in force.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Number of HTTP requests received so far.
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Every import received so far (bytes, checksum, outcome).
+    pub fn imports(&self) -> Vec<ImportRecord> {
+        self.shared.lock().imports.clone()
+    }
+
+    /// One object of a collection (`"vms"`, `"hosts"`, …).
+    pub fn object(&self, coll: &str, id: &str) -> Option<Value> {
+        self.shared.lock().get(coll, id).cloned()
+    }
+
+    /// All objects of a collection, in id order.
+    pub fn objects(&self, coll: &str) -> Vec<Value> {
+        self.shared.lock().list(coll).into_iter().cloned().collect()
+    }
+
+    /// Ids of a collection, in id order.
+    pub fn ids(&self, coll: &str) -> Vec<String> {
+        self.shared.lock().ids(coll)
+    }
+
+    /// First object of `coll` whose `name_label` (or `name`) equals `name`.
+    pub fn find_by_name(&self, coll: &str, name: &str) -> Option<Value> {
+        self.shared
+            .lock()
+            .list(coll)
+            .into_iter()
+            .find(|o| o["name_label"] == name || o["name"] == name)
+            .cloned()
+    }
+
+    /// A copy of the whole state: collection → objects.
+    pub fn snapshot(&self) -> BTreeMap<String, Vec<Value>> {
+        let store = self.shared.lock();
+        KINDS
+            .iter()
+            .map(|k| {
+                (
+                    k.coll.to_string(),
+                    store.list(k.coll).into_iter().cloned().collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Inserts or replaces an object (its `id` is the key); emits events.
+    pub fn put_object(&self, coll: &str, object: Value) {
+        self.shared.lock().insert(coll, object);
+    }
+
+    /// Modifies an object in place; emits an update event.
+    pub fn update_object(
+        &self,
+        coll: &str,
+        id: &str,
+        f: impl FnOnce(&mut serde_json::Map<String, Value>),
+    ) -> Result<(), XoError> {
+        self.shared.lock().update(coll, id, f)
+    }
+
+    /// Removes an object; emits a remove event.
+    pub fn remove_object(&self, coll: &str, id: &str) -> Result<Value, XoError> {
+        self.shared.lock().remove(coll, id)
+    }
+
+    /// Closes every open SSE connection (clients should reconnect).
+    pub fn drop_sse_connections(&self) {
+        self.shared.sse_generation.send_modify(|g| *g += 1);
+    }
+
+    /// Number of open SSE connections.
+    pub fn sse_connection_count(&self) -> usize {
+        self.shared.lock().sse.len()
+    }
+
+    /// Creates a token for a user (by id), as `POST …/authentication_tokens` would.
+    pub fn create_token(&self, user_id: &str) -> Option<String> {
+        let mut store = self.shared.lock();
+        store.get("users", user_id)?;
+        Some(server::mint_token(&mut store, user_id, None, None, None))
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn shutdown(mut self) {
+        self.drop_sse_connections();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(j) = self.join.take() {
+            let _ = j.await;
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.shared.sse_generation.send_modify(|g| *g += 1);
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
