@@ -7,6 +7,7 @@ mod error;
 mod ndjson;
 mod request;
 mod retry;
+mod scalar;
 mod spec;
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 mod tls;

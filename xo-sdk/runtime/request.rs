@@ -14,6 +14,7 @@ use super::body::{Body, ByteStream, OutgoingBody};
 use super::client::{Client, ClientInner, WireAuth};
 use super::error::{ApiError, CallSite, Error, Result, default_code_for_status};
 use super::retry::{self, CallOptions, Failure, RetryConfig};
+use super::scalar;
 use super::spec::{OperationSpec, RequestBodyKind};
 use super::wire;
 
@@ -129,16 +130,10 @@ impl Request {
     }
 
     fn scalar(&mut self, name: &'static str, value: &impl Serialize) -> Option<String> {
-        match serde_json::to_value(value) {
-            Ok(v) => match wire::into_scalar(v) {
-                Ok(s) => Some(s),
-                Err(reason) => {
-                    self.record(name, reason);
-                    None
-                }
-            },
-            Err(e) => {
-                self.record(name, e.to_string());
+        match scalar::to_scalar(value) {
+            Ok(s) => Some(s),
+            Err(reason) => {
+                self.record(name, reason);
                 None
             }
         }
