@@ -1,5 +1,27 @@
 //! The generic runtime under the generated code: client, request building,
 //! errors and bodies. It knows HTTP and DADL semantics, nothing about XO.
+//!
+//! What every call does, whatever the operation:
+//!
+//! * **Wire.** Each path parameter is percent-encoded as exactly one segment
+//!   (empty values and `.`/`..` are refused before sending); query values
+//!   are encoded so that no `&`, `=`, `#` or line break can act as a
+//!   delimiter; booleans are `true`/`false`, lists are comma-joined; a JSON
+//!   body holds exactly the fields that were set; header values that HTTP
+//!   cannot carry are refused.
+//! * **Credentials** go out in one mechanism only (the API's token scheme,
+//!   or Basic), as sensitive header values, and are never printed.
+//! * **Redirects.** 307/308 to the same origin are followed (at most 5
+//!   hops) with the same method, body and credentials; anything else is an
+//!   [`Error::Redirect`]. reqwest's own redirect handling is off.
+//! * **Retries** follow the operation's DADL policy, made safe: see
+//!   [`RetryConfig`]. Per call: [`CallOptions`].
+//! * **Timeouts.** Connect (30 s) and read-idle (5 min) by default, no total
+//!   timeout unless [`CallOptions::timeout`] asks for one.
+//! * **Tracing.** One `api_call` span per call (DEBUG level) with `tool`,
+//!   `method`, `path` (the template), `status`, `attempt` and `elapsed_ms`;
+//!   events for responses, failures, retries and redirects. Never a URL,
+//!   a parameter value or a credential.
 
 mod body;
 mod client;
@@ -14,12 +36,12 @@ mod tls;
 pub mod wire;
 
 pub use body::{Body, ByteStream};
-pub use ndjson::{MAX_LINE as NDJSON_MAX_LINE, NdjsonStream};
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ENV_CA_CERT,
     ENV_INSECURE, ENV_TOKEN, ENV_URL, Secret, USER_AGENT, http_client_builder,
 };
 pub use error::{ApiError, CallSite, Error, Result, default_code_for_status};
+pub use ndjson::{MAX_LINE as NDJSON_MAX_LINE, NdjsonStream};
 pub use request::Request;
 pub use retry::{CallOptions, RetryConfig};
 pub use spec::{
