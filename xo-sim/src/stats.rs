@@ -254,7 +254,7 @@ pub(crate) fn global_dashboard(sh: &Shared, _ctx: &Ctx) -> XoResult<Response> {
         "storageRepositories": { "size": { "total": sr_total, "used": sr_used, "available": sr_total - sr_used.min(sr_total), "other": 0, "replicated": 0 } },
         "missingPatches": { "hasAuthorization": false },
         "backups": {
-            "jobs": { "disabled": 0, "failed": 1, "skipped": 0, "successful": 1, "total": store.list("backup-jobs").len() },
+            "jobs": { "disabled": 1, "failed": 1, "skipped": 0, "noRecentRun": 1, "successful": 1, "total": store.list("backup-jobs").len() },
             "issues": [],
             "vmsProtection": { "protected": n_protected, "unprotected": vms.len() - n_protected, "notInJob": vms.len() - n_protected },
         },
