@@ -268,6 +268,8 @@ impl Lowering<'_> {
         let mut taken = BTreeSet::from([UNKNOWN_VARIANT.to_owned()]);
         for v in values {
             let wire = match v {
+                // A repeated value would be an unreachable match arm.
+                Value::String(s) if out.iter().any(|(w, _)| w == s) => continue,
                 Value::String(s) => s.clone(),
                 Value::Null => continue,
                 other => {
