@@ -236,7 +236,7 @@ async fn total_timeout_also_bounds_a_streamed_download() {
     .await;
     let mut stream = call(&client(&server), &EXPORT_VM, |r| {
         r.path_param("id", &"vm1")
-            .options(&CallOptions::new().timeout(Duration::from_millis(300)));
+            .options(&CallOptions::new().timeout(Duration::from_millis(1500)));
     })
     .send_stream()
     .await

@@ -19,6 +19,8 @@ const SERVER_KEY: &[u8] = include_bytes!("support/tls/server.key");
 struct TlsServer {
     port: u16,
     count: Arc<Mutex<usize>>,
+    /// TCP connections accepted (handshakes attempted).
+    accepts: Arc<Mutex<usize>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -46,11 +48,14 @@ async fn tls_server() -> TlsServer {
     let port = listener.local_addr().unwrap().port();
     let count = Arc::new(Mutex::new(0));
     let counter = count.clone();
+    let accepts = Arc::new(Mutex::new(0));
+    let accepted = accepts.clone();
     let task = tokio::spawn(async move {
         loop {
             let Ok((sock, _)) = listener.accept().await else {
                 return;
             };
+            *accepted.lock().unwrap() += 1;
             let acceptor = acceptor.clone();
             let counter = counter.clone();
             tokio::spawn(async move {
@@ -70,7 +75,12 @@ async fn tls_server() -> TlsServer {
             });
         }
     });
-    TlsServer { port, count, task }
+    TlsServer {
+        port,
+        count,
+        accepts,
+        task,
+    }
 }
 
 async fn get(c: &xo_sdk::Client) -> xo_sdk::Result<Value> {
@@ -98,9 +108,9 @@ async fn extra_root_certificate_from_pem_is_trusted() {
 #[tokio::test]
 async fn unknown_certificate_authority_is_rejected() {
     let server = tls_server().await;
+    // Default retries (3): a certificate rejection is still not retried.
     let c = xo_sdk::Client::builder_for(&API, format!("https://127.0.0.1:{}", server.port))
         .token("t")
-        .retry(xo_sdk::RetryConfig::disabled())
         .build()
         .unwrap();
     let err = get(&c).await.unwrap_err();
@@ -108,6 +118,11 @@ async fn unknown_certificate_authority_is_rejected() {
     let text = err.to_string().to_ascii_lowercase();
     assert!(text.contains("certificate"), "{text}");
     assert_eq!(*server.count.lock().unwrap(), 0);
+    assert_eq!(
+        *server.accepts.lock().unwrap(),
+        1,
+        "one handshake, no retry"
+    );
 }
 
 #[tokio::test]

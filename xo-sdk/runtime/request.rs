@@ -553,7 +553,7 @@ async fn send_loop(
 
 /// Classify a reqwest error for the retry rules.
 fn classify(e: &reqwest::Error) -> Failure {
-    if e.is_builder() || e.is_redirect() {
+    if e.is_builder() || e.is_redirect() || is_tls_rejection(e) {
         Failure::Permanent
     } else if e.is_connect() {
         // A connect timeout is a connect error too: nothing was sent.
@@ -563,6 +563,27 @@ fn classify(e: &reqwest::Error) -> Failure {
     } else {
         Failure::Broken
     }
+}
+
+/// Whether the TLS handshake rejected the server (unknown CA, wrong name,
+/// expired certificate): asking again gets the same answer, so retrying
+/// would only delay the error a user most needs to see (self-signed
+/// appliances). rustls reports it as an `InvalidData` I/O error; other TLS
+/// stacks are recognised by their message.
+fn is_tls_rejection(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::InvalidData {
+                return true;
+            }
+        }
+        if err.to_string().to_ascii_lowercase().contains("certificate") {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// The target of a 307/308, if it may be followed: same origin (scheme, host
