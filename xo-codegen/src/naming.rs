@@ -44,7 +44,6 @@ pub const RESERVED_MEMBERS: &[&str] = &[
     "with_call_options",
     "call_options",
     "body",
-    "send_value",
 ];
 
 /// Methods every generated service has through its derives or inherent
