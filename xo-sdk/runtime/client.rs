@@ -113,7 +113,10 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// Start building a client for `api` at `url`.
+    /// Start building a client for `api` at `url`: the server's root
+    /// (`https://xo.example.com`, or a reverse-proxy prefix such as
+    /// `https://proxy.example.com/xo`), with or without the API's base path
+    /// (`…/rest/v0`), which is appended when missing.
     pub fn builder_for(api: &'static ApiSpec, url: impl AsRef<str>) -> ClientBuilder {
         ClientBuilder {
             api,
@@ -490,7 +493,9 @@ fn base64(input: &[u8]) -> String {
 }
 
 /// Accept `https://host`, `https://host/`, `https://host/rest/v0` and
-/// `https://host/rest/v0/`; return the base without a trailing slash.
+/// `https://host/rest/v0/` (and the same under a proxy prefix,
+/// `https://proxy/xo[/rest/v0]`); return the API base without a trailing
+/// slash.
 fn normalize_base_url(url: &str, base_path: &str) -> Result<reqwest::Url> {
     let mut parsed = reqwest::Url::parse(url.trim())
         .map_err(|e| Error::Config(format!("invalid base URL: {e}")))?;
@@ -514,10 +519,12 @@ fn normalize_base_url(url: &str, base_path: &str) -> Result<reqwest::Url> {
     }
     let path = parsed.path().trim_end_matches('/').to_owned();
     let base = base_path.trim_end_matches('/');
-    let new_path = if path.is_empty() {
-        base.to_owned()
-    } else {
+    // A server behind a reverse proxy lives under a prefix
+    // (`https://proxy/xo`): its API is still at `<prefix><base_path>`.
+    let new_path = if base.is_empty() || path.ends_with(base) {
         path
+    } else {
+        format!("{path}{base}")
     };
     parsed.set_path(&new_path);
     Ok(parsed)
@@ -540,6 +547,16 @@ mod tests {
                 "https://xo.example.com/rest/v0"
             );
         }
+        for u in ["https://p.example/xo", "https://p.example/xo/rest/v0/"] {
+            assert_eq!(
+                normalize_base_url(u, "/rest/v0").unwrap().as_str(),
+                "https://p.example/xo/rest/v0"
+            );
+        }
+        assert_eq!(
+            normalize_base_url("http://h:8080/", "").unwrap().as_str(),
+            "http://h:8080/"
+        );
         assert!(normalize_base_url("ftp://x", "/rest/v0").is_err());
         assert!(normalize_base_url("not a url", "/rest/v0").is_err());
         assert!(normalize_base_url("https://u:p@x", "/rest/v0").is_err());

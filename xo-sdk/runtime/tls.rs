@@ -44,15 +44,12 @@ pub(crate) fn client_config(
             algorithms: provider.signature_verification_algorithms,
         })
     } else {
-        Arc::new(
-            rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider)
-                .map_err(|e| {
-                    Error::Config(format!(
-                        "cannot load TLS root certificates ({e}); install the system CA \
+        Arc::new(platform_verifier(extra_roots, provider).map_err(|e| {
+            Error::Config(format!(
+                "cannot load TLS root certificates ({e}); install the system CA \
                          bundle or pass a certificate to add_root_certificate_pem"
-                    ))
-                })?,
-        )
+            ))
+        })?)
     };
     let mut config = builder
         .dangerous()
@@ -62,6 +59,28 @@ pub(crate) fn client_config(
     // offer it itself.
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+#[cfg(not(target_os = "android"))]
+fn platform_verifier(
+    extra_roots: Vec<CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> std::result::Result<rustls_platform_verifier::Verifier, rustls::Error> {
+    rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider)
+}
+
+/// The Android verifier cannot take extra roots.
+#[cfg(target_os = "android")]
+fn platform_verifier(
+    extra_roots: Vec<CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> std::result::Result<rustls_platform_verifier::Verifier, rustls::Error> {
+    if !extra_roots.is_empty() {
+        return Err(rustls::Error::General(
+            "extra root certificates are not supported on Android".into(),
+        ));
+    }
+    rustls_platform_verifier::Verifier::new(provider)
 }
 
 /// Accepts any server certificate, for the explicit
