@@ -859,16 +859,15 @@ fn create_vm(
         if let Some(sr) = v.get("sr").and_then(Value::as_str) {
             store.need("srs", sr)?;
         }
-        if v.get("userdevice").is_none() && v.get("userdervice").is_none() {
-            if v.get("size").and_then(Value::as_f64).is_none()
-                || v.get("name_label").and_then(Value::as_str).is_none()
-            {
-                return Err(XoError::invalid_field(
-                    "body.vdis",
-                    "a new disk needs name_label and size",
-                    v.clone(),
-                ));
-            }
+        let existing = v.get("userdevice").is_some() || v.get("userdervice").is_some();
+        let complete = v.get("size").and_then(Value::as_f64).is_some()
+            && v.get("name_label").and_then(Value::as_str).is_some();
+        if !existing && !complete {
+            return Err(XoError::invalid_field(
+                "body.vdis",
+                "a new disk needs name_label and size",
+                v.clone(),
+            ));
         }
     }
     let vifs_req: Vec<Value> = b

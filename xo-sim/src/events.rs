@@ -48,7 +48,7 @@ pub(crate) fn open(sh: &Arc<Shared>, _ctx: &Ctx) -> XoResult<Response> {
     let n = sh.sse_seq.fetch_add(1, Ordering::Relaxed);
     let id = {
         let mut store = sh.lock();
-        let id = format!("{}", crate::state::uuid_from(0xe7e7_0000 + n));
+        let id = crate::state::uuid_from(0xe7e7_0000 + n);
         store.sse.insert(id.clone(), Default::default());
         id
     };

@@ -274,7 +274,8 @@ pub fn seed(store: &mut Store, admin_email: &str, admin_password: &str) -> Seede
     let sr_local: Vec<String> = (0..3).map(|i| uid(&format!("sr:local:{i}"))).collect();
     let sr_nfs = uid("sr:nfs");
     let sr_iso = uid("sr:iso");
-    let mut srs: Vec<(String, usize, Option<usize>, &str, &str, &str, u64)> = Vec::new();
+    type SrRow<'a> = (String, usize, Option<usize>, &'a str, &'a str, &'a str, u64);
+    let mut srs: Vec<SrRow> = Vec::new();
     for (i, id) in sr_local.iter().enumerate() {
         srs.push((
             id.clone(),

@@ -198,7 +198,7 @@ impl Store {
             imports: Vec::new(),
             sse: BTreeMap::new(),
             data_sources: BTreeMap::new(),
-            rng: 0x5eed_0f_70_5133,
+            rng: 0x5eed_0f70_5133,
             task_seq: 0,
         }
     }

@@ -271,7 +271,7 @@ pub(crate) async fn import_vm(
         let store = sh.lock();
         let p = store.need("pools", pool)?;
         authorize(&store, ctx, "pools", "create:vm", Some(p))?;
-        let sr = match ctx.query.get("sr") {
+        match ctx.query.get("sr") {
             Some(sr) => {
                 let s = store.need("srs", sr)?;
                 if s["$pool"] != pool {
@@ -283,8 +283,7 @@ pub(crate) async fn import_vm(
                 sr.to_string()
             }
             None => p["default_SR"].as_str().unwrap_or_default().to_string(),
-        };
-        sr
+        }
     };
     let cl = content_length(ctx);
     let rec = consume(body).await;

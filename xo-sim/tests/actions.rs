@@ -18,7 +18,10 @@ async fn async_action_returns_a_task_then_changes_state() {
     assert_eq!(r.status, 202, "{}", r.text());
     let task_id = r.json()["taskId"].as_str().unwrap().to_string();
     assert!(task_id.len() < 20, "task ids are short strings");
-    assert_eq!(r.header("location").unwrap(), format!("/rest/v0/tasks/{task_id}"));
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("/rest/v0/tasks/{task_id}")
+    );
     let pending = e.get(&format!("/tasks/{task_id}")).await.json();
     assert_eq!(pending["status"], "pending");
     assert_eq!(pending["properties"]["objectId"], id);
@@ -30,23 +33,38 @@ async fn async_action_returns_a_task_then_changes_state() {
     assert_eq!(e.power(&id), "Running");
     let vm = e.sim.object("vms", &id).unwrap();
     let host = vm["$container"].as_str().unwrap();
-    assert!(e.sim.object("hosts", host).unwrap()["residentVms"]
-        .as_array()
-        .unwrap()
-        .contains(&json!(id)));
+    assert!(
+        e.sim.object("hosts", host).unwrap()["residentVms"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(id))
+    );
     // the task shows under the VM
     let tasks = e.get(&format!("/vms/{id}/tasks")).await.json();
-    assert!(tasks.as_array().unwrap().contains(&json!(format!("/rest/v0/tasks/{task_id}"))));
+    assert!(
+        tasks
+            .as_array()
+            .unwrap()
+            .contains(&json!(format!("/rest/v0/tasks/{task_id}")))
+    );
 
     // a failure in async mode shows only in the task
     let r = e.post(&format!("/vms/{id}/actions/start"), json!({})).await;
     assert_eq!(r.status, 202);
     let t = e.wait(r.json()["taskId"].as_str().unwrap()).await;
     assert_eq!(t["status"], "failure");
-    assert!(t["result"]["message"].as_str().unwrap().contains("VM_BAD_POWER_STATE"));
+    assert!(
+        t["result"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("VM_BAD_POWER_STATE")
+    );
     assert_eq!(t["result"]["code"], "VM_BAD_POWER_STATE");
     // wait=result is not a boolean
-    assert_eq!(e.get(&format!("/tasks/{task_id}?wait=result")).await.status, 422);
+    assert_eq!(
+        e.get(&format!("/tasks/{task_id}?wait=result")).await.status,
+        422
+    );
 }
 
 #[tokio::test]
@@ -83,21 +101,35 @@ async fn vm_lifecycle_in_sync_mode() {
     let vm = e.sim.object("vms", &id).unwrap();
     assert_eq!(vm["$container"], vm["$pool"]);
     for vif in vm["VIFs"].as_array().unwrap() {
-        assert_eq!(e.sim.object("vifs", vif.as_str().unwrap()).unwrap()["attached"], false);
+        assert_eq!(
+            e.sim.object("vifs", vif.as_str().unwrap()).unwrap()["attached"],
+            false
+        );
     }
     // start on an explicit host of the pool
-    let host = e.sim.ids("hosts").into_iter().find(|h| {
-        e.sim.object("hosts", h).unwrap()["$pool"] == vm["$pool"]
-    });
+    let host = e
+        .sim
+        .ids("hosts")
+        .into_iter()
+        .find(|h| e.sim.object("hosts", h).unwrap()["$pool"] == vm["$pool"]);
     let r = e
         .post(&act("start"), json!({"hostId": host.clone().unwrap()}))
         .await;
     assert_eq!(r.status, 204);
-    assert_eq!(e.sim.object("vms", &id).unwrap()["$container"], json!(host.unwrap()));
+    assert_eq!(
+        e.sim.object("vms", &id).unwrap()["$container"],
+        json!(host.unwrap())
+    );
     // unknown body field
-    assert_eq!(e.post(&act("start"), json!({"host": "x"})).await.status, 422);
+    assert_eq!(
+        e.post(&act("start"), json!({"host": "x"})).await.status,
+        422
+    );
     // unknown VM: 404 even in async mode
-    assert_eq!(e.post("/vms/nope/actions/start", json!({})).await.status, 404);
+    assert_eq!(
+        e.post("/vms/nope/actions/start", json!({})).await.status,
+        404
+    );
 }
 
 #[tokio::test]
@@ -105,40 +137,66 @@ async fn snapshot_clone_revert_delete() {
     let e = env().await;
     let id = e.vm("app-01");
     let r = e
-        .post(&format!("/vms/{id}/actions/snapshot?sync=true"), json!({"name_label": "before"}))
+        .post(
+            &format!("/vms/{id}/actions/snapshot?sync=true"),
+            json!({"name_label": "before"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let snap = r.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(r.header("location").unwrap(), format!("/rest/v0/vm-snapshots/{snap}"));
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("/rest/v0/vm-snapshots/{snap}")
+    );
     let s = e.get(&format!("/vm-snapshots/{snap}")).await.json();
     assert_eq!(s["$snapshot_of"], id);
     assert_eq!(s["name_label"], "before");
-    let vdis = e.get(&format!("/vm-snapshots/{snap}/vdis?fields=type,$snapshot_of")).await.json();
+    let vdis = e
+        .get(&format!(
+            "/vm-snapshots/{snap}/vdis?fields=type,$snapshot_of"
+        ))
+        .await
+        .json();
     assert_eq!(vdis.as_array().unwrap().len(), 1);
     assert_eq!(vdis[0]["type"], "VDI-snapshot");
-    assert!(e.sim.object("vms", &id).unwrap()["snapshots"]
-        .as_array()
-        .unwrap()
-        .contains(&json!(snap)));
+    assert!(
+        e.sim.object("vms", &id).unwrap()["snapshots"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(snap))
+    );
 
     // async snapshot: the task result holds the id
-    let r = e.post(&format!("/vms/{id}/actions/snapshot"), json!({})).await;
+    let r = e
+        .post(&format!("/vms/{id}/actions/snapshot"), json!({}))
+        .await;
     assert_eq!(r.status, 202);
     let t = e.wait(r.json()["taskId"].as_str().unwrap()).await;
     assert!(t["result"]["id"].is_string());
 
     // clone needs a halted VM
-    assert_eq!(e.post(&format!("/vms/{id}/actions/clone?sync=true"), json!({})).await.status, 500);
-    let halted = e.vm("dns-02");
     assert_eq!(
-        e.post(&format!("/vms/{halted}/actions/clone?sync=true"), json!({"fast": true, "srId": "x"}))
+        e.post(&format!("/vms/{id}/actions/clone?sync=true"), json!({}))
             .await
             .status,
+        500
+    );
+    let halted = e.vm("dns-02");
+    assert_eq!(
+        e.post(
+            &format!("/vms/{halted}/actions/clone?sync=true"),
+            json!({"fast": true, "srId": "x"})
+        )
+        .await
+        .status,
         422,
         "fast excludes srId"
     );
     let r = e
-        .post(&format!("/vms/{halted}/actions/clone?sync=true"), json!({"name_label": "dns-03", "fast": true}))
+        .post(
+            &format!("/vms/{halted}/actions/clone?sync=true"),
+            json!({"name_label": "dns-03", "fast": true}),
+        )
         .await;
     assert_eq!(r.status, 201);
     let clone = r.json()["id"].as_str().unwrap().to_string();
@@ -153,7 +211,10 @@ async fn snapshot_clone_revert_delete() {
 
     // revert
     let r = e
-        .post(&format!("/vms/{id}/actions/revert_snapshot?sync=true"), json!({"snapshotId": snap}))
+        .post(
+            &format!("/vms/{id}/actions/revert_snapshot?sync=true"),
+            json!({"snapshotId": snap}),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.text());
     assert_eq!(e.power(&id), "Halted");
@@ -173,7 +234,10 @@ async fn create_vm_vdi_vbd_vif_network() {
     let lab = e.sim.find_by_name("pools", "Lab").unwrap();
     let pool = lab["id"].as_str().unwrap();
     assert!(pools.contains(&pool.to_string()));
-    let tpl = e.sim.find_by_name("vm-templates", "debian-12-cloudinit").unwrap();
+    let tpl = e
+        .sim
+        .find_by_name("vm-templates", "debian-12-cloudinit")
+        .unwrap();
     let net = e
         .sim
         .objects("networks")
@@ -192,11 +256,18 @@ async fn create_vm_vdi_vbd_vif_network() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let vm_id = r.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(r.header("location").unwrap(), format!("/rest/v0/vms/{vm_id}"));
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("/rest/v0/vms/{vm_id}")
+    );
     let vm = e.get(&format!("/vms/{vm_id}")).await.json();
     assert_eq!(vm["power_state"], "Running");
     assert_eq!(vm["CPUs"]["number"], 4);
-    assert_eq!(vm["$VBDs"].as_array().unwrap().len(), 2, "template disk + new disk");
+    assert_eq!(
+        vm["$VBDs"].as_array().unwrap().len(),
+        2,
+        "template disk + new disk"
+    );
     assert_eq!(vm["VIFs"].as_array().unwrap().len(), 1);
     assert_eq!(
         e.post(&format!("/pools/{pool}/actions/create_vm?sync=true"), json!({"name_label": "x", "template": tpl["id"], "autoPoweron": true, "auto_poweron": true}))
@@ -207,21 +278,48 @@ async fn create_vm_vdi_vbd_vif_network() {
 
     // VDI + VBD + VIF
     let sr = lab["default_SR"].as_str().unwrap();
-    let r = e.post("/vdis", json!({"srId": sr, "virtual_size": 1048576, "name_label": "scratch"})).await;
+    let r = e
+        .post(
+            "/vdis",
+            json!({"srId": sr, "virtual_size": 1048576, "name_label": "scratch"}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let vdi = r.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(e.post("/vdis", json!({"sr": sr, "size": 1})).await.status, 422);
-    let r = e.post("/vbds", json!({"VM": vm_id, "VDI": vdi, "bootable": false})).await;
+    assert_eq!(
+        e.post("/vdis", json!({"sr": sr, "size": 1})).await.status,
+        422
+    );
+    let r = e
+        .post("/vbds", json!({"VM": vm_id, "VDI": vdi, "bootable": false}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let vbd = r.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(e.post(&format!("/vbds/{vbd}/actions/connect?sync=true"), json!({})).await.status, 204);
+    assert_eq!(
+        e.post(&format!("/vbds/{vbd}/actions/connect?sync=true"), json!({}))
+            .await
+            .status,
+        204
+    );
     assert_eq!(e.sim.object("vbds", &vbd).unwrap()["attached"], true);
-    assert_eq!(e.post("/vbds", json!({"vm": vm_id, "vdi": vdi})).await.status, 422);
-    let r = e.post("/vifs", json!({"vmId": vm_id, "networkId": net["id"]})).await;
+    assert_eq!(
+        e.post("/vbds", json!({"vm": vm_id, "vdi": vdi}))
+            .await
+            .status,
+        422
+    );
+    let r = e
+        .post("/vifs", json!({"vmId": vm_id, "networkId": net["id"]}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let vif = r.json()["id"].as_str().unwrap().to_string();
     assert_eq!(e.sim.object("vifs", &vif).unwrap()["device"], "1");
-    assert_eq!(e.patch(&format!("/vifs/{vif}"), json!({"lockingMode": "locked"})).await.status, 204);
+    assert_eq!(
+        e.patch(&format!("/vifs/{vif}"), json!({"lockingMode": "locked"}))
+            .await
+            .status,
+        204
+    );
 
     // VDI migration changes the id: 200 {id}
     let other_sr = e
@@ -230,7 +328,12 @@ async fn create_vm_vdi_vbd_vif_network() {
         .into_iter()
         .find(|s| s["$pool"] == pool && s["id"] != sr && s["content_type"] == "user")
         .unwrap();
-    let r = e.post(&format!("/vdis/{vdi}/actions/migrate?sync=true"), json!({"srId": other_sr["id"]})).await;
+    let r = e
+        .post(
+            &format!("/vdis/{vdi}/actions/migrate?sync=true"),
+            json!({"srId": other_sr["id"]}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let new_vdi = r.json()["id"].as_str().unwrap().to_string();
     assert_ne!(new_vdi, vdi);
@@ -240,18 +343,35 @@ async fn create_vm_vdi_vbd_vif_network() {
     // networks
     let pif = net["PIFs"][0].as_str().unwrap();
     let r = e
-        .post(&format!("/pools/{pool}/actions/create_network?sync=true"), json!({"name": "vlan42", "pif": pif, "vlan": 42}))
+        .post(
+            &format!("/pools/{pool}/actions/create_network?sync=true"),
+            json!({"name": "vlan42", "pif": pif, "vlan": 42}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let n = r.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(e.get(&format!("/networks/{n}")).await.json()["PIFs"].as_array().unwrap().len(), 2);
     assert_eq!(
-        e.post(&format!("/pools/{pool}/actions/create_network?sync=true"), json!({"name": "novlan", "pif": pif})).await.status,
+        e.get(&format!("/networks/{n}")).await.json()["PIFs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        e.post(
+            &format!("/pools/{pool}/actions/create_network?sync=true"),
+            json!({"name": "novlan", "pif": pif})
+        )
+        .await
+        .status,
         422,
         "vlan is required"
     );
     let r = e
-        .post(&format!("/pools/{pool}/actions/create_internal_network?sync=true"), json!({"name": "private"}))
+        .post(
+            &format!("/pools/{pool}/actions/create_internal_network?sync=true"),
+            json!({"name": "private"}),
+        )
         .await;
     assert_eq!(r.status, 201);
     let internal = r.json()["id"].as_str().unwrap().to_string();
@@ -264,28 +384,76 @@ async fn hosts_pools_and_misc_actions() {
     let hosts = e.sim.ids("hosts");
     let h2 = e.sim.find_by_name("hosts", "xcp-host-02").unwrap();
     let h2id = h2["id"].as_str().unwrap().to_string();
-    let r = e.post(&format!("/hosts/{h2id}/actions/disable?sync=true"), json!({"evacuate": true})).await;
+    let r = e
+        .post(
+            &format!("/hosts/{h2id}/actions/disable?sync=true"),
+            json!({"evacuate": true}),
+        )
+        .await;
     assert_eq!(r.status, 204, "{}", r.text());
     let h = e.sim.object("hosts", &h2id).unwrap();
     assert_eq!(h["enabled"], false);
-    assert!(h["residentVms"].as_array().unwrap().iter().all(|v| e.sim.object("vms", v.as_str().unwrap()).is_none()), "VMs evacuated");
+    assert!(
+        h["residentVms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| e.sim.object("vms", v.as_str().unwrap()).is_none()),
+        "VMs evacuated"
+    );
     assert_eq!(
-        e.post(&format!("/hosts/{h2id}/actions/disable?sync=true"), json!({"force": true})).await.status,
+        e.post(
+            &format!("/hosts/{h2id}/actions/disable?sync=true"),
+            json!({"force": true})
+        )
+        .await
+        .status,
         422,
         "force only with evacuate"
     );
-    assert_eq!(e.post(&format!("/hosts/{h2id}/actions/enable?sync=true"), json!({})).await.status, 204);
+    assert_eq!(
+        e.post(
+            &format!("/hosts/{h2id}/actions/enable?sync=true"),
+            json!({})
+        )
+        .await
+        .status,
+        204
+    );
     assert_eq!(hosts.len(), 3);
     let pbd = e.sim.ids("pbds")[0].clone();
-    assert_eq!(e.post(&format!("/pbds/{pbd}/actions/unplug?sync=true"), json!({})).await.status, 204);
-    assert_eq!(e.post(&format!("/pbds/{pbd}/actions/unplug?sync=true"), json!({})).await.status, 500);
+    assert_eq!(
+        e.post(&format!("/pbds/{pbd}/actions/unplug?sync=true"), json!({}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        e.post(&format!("/pbds/{pbd}/actions/unplug?sync=true"), json!({}))
+            .await
+            .status,
+        500
+    );
     let repo = e.sim.ids("backup-repositories")[0].clone();
-    let r = e.post(&format!("/backup-repositories/{repo}/actions/benchmark?sync=true"), json!({})).await;
+    let r = e
+        .post(
+            &format!("/backup-repositories/{repo}/actions/benchmark?sync=true"),
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert!(r.json()["readRate"].is_number());
     let sched = e.sim.ids("schedules")[0].clone();
     let logs = e.sim.objects("backup-logs").len();
-    assert_eq!(e.post(&format!("/schedules/{sched}/actions/run?sync=true"), json!({})).await.status, 204);
+    assert_eq!(
+        e.post(
+            &format!("/schedules/{sched}/actions/run?sync=true"),
+            json!({})
+        )
+        .await
+        .status,
+        204
+    );
     assert_eq!(e.sim.objects("backup-logs").len(), logs + 1);
 }
 
@@ -298,7 +466,10 @@ async fn abort_and_watch_tasks() {
         .start()
         .await
         .unwrap();
-    let vm = slow.find_by_name("vms", "app-03").unwrap()["id"].as_str().unwrap().to_string();
+    let vm = slow.find_by_name("vms", "app-03").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let http = reqwest::Client::new();
     let cookie = format!("authenticationToken={}", slow.token());
     let r = http

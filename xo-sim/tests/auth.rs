@@ -27,11 +27,18 @@ async fn unauthenticated_routes_and_401_shape() {
 
     let r = e.send(e.http.get(e.url("/vms"))).await;
     assert_eq!(r.status, 401);
-    assert_eq!(r.header("www-authenticate").as_deref(), Some("Basic realm=\"xo\""));
+    assert_eq!(
+        r.header("www-authenticate").as_deref(),
+        Some("Basic realm=\"xo\"")
+    );
     assert_eq!(r.json(), json!({"error": "invalid credentials"}));
 
     let bad = e
-        .send(e.http.get(e.url("/vms")).header("cookie", "authenticationToken=nope"))
+        .send(
+            e.http
+                .get(e.url("/vms"))
+                .header("cookie", "authenticationToken=nope"),
+        )
         .await;
     assert_eq!(bad.status, 401);
     let bearer = e
@@ -43,7 +50,11 @@ async fn unauthenticated_routes_and_401_shape() {
         .await;
     assert_eq!(bearer.status, 401, "a Bearer token is not accepted");
     let wrong = e
-        .send(e.http.get(e.url("/vms")).header("authorization", basic("admin@admin.net", "x")))
+        .send(
+            e.http
+                .get(e.url("/vms"))
+                .header("authorization", basic("admin@admin.net", "x")),
+        )
         .await;
     assert_eq!(wrong.status, 401);
 }
@@ -77,7 +88,13 @@ async fn basic_auth_mints_a_token_usable_as_cookie() {
     // the new token is listed
     let list = e.get(&path).await;
     assert_eq!(list.status, 200);
-    assert!(list.json().as_array().unwrap().iter().any(|t| t["id"] == token));
+    assert!(
+        list.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == token)
+    );
 
     // cookie + Authorization together: 400
     let both = e
@@ -103,7 +120,10 @@ async fn users_me_redirects_with_307() {
     assert_eq!(r.status, 307);
     assert_eq!(
         r.header("location").unwrap(),
-        format!("/rest/v0/users/{}/authentication_tokens?limit=5", e.sim.admin_id())
+        format!(
+            "/rest/v0/users/{}/authentication_tokens?limit=5",
+            e.sim.admin_id()
+        )
     );
     let me = e.get("/users/me").await;
     assert_eq!(me.status, 307);
@@ -139,7 +159,10 @@ async fn non_admin_users_get_filtered_lists_and_403() {
     let list = vms.json();
     let list = list.as_array().unwrap();
     assert!(!list.is_empty() && list.len() < 20);
-    assert!(list.iter().all(|v| v["tags"].as_array().unwrap().contains(&json!("web"))));
+    assert!(
+        list.iter()
+            .all(|v| v["tags"].as_array().unwrap().contains(&json!("web")))
+    );
     // a db VM is not readable
     let db = e.vm("db-01");
     let r = e.send(as_op(Method::GET, &format!("/vms/{db}"))).await;
@@ -148,7 +171,10 @@ async fn non_admin_users_get_filtered_lists_and_403() {
     assert!(r.json()["data"]["missingPrivileges"].is_array());
     // nor startable
     let r = e
-        .send(as_op(Method::POST, &format!("/vms/{db}/actions/start?sync=true")))
+        .send(as_op(
+            Method::POST,
+            &format!("/vms/{db}/actions/start?sync=true"),
+        ))
         .await;
     assert_eq!(r.status, 403);
     // servers are invisible, users list shows only itself
@@ -164,20 +190,50 @@ async fn non_admin_users_get_filtered_lists_and_403() {
 async fn users_groups_and_acl_crud() {
     let e = env().await;
     let r = e
-        .post("/users", json!({"name": "bob@example.com", "password": "pw", "permission": "none"}))
+        .post(
+            "/users",
+            json!({"name": "bob@example.com", "password": "pw", "permission": "none"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let bob = r.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(r.header("location").unwrap(), format!("/rest/v0/users/{bob}"));
-    assert_eq!(e.post("/users", json!({"name": "bob@example.com", "password": "x"})).await.status, 409);
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("/rest/v0/users/{bob}")
+    );
+    assert_eq!(
+        e.post(
+            "/users",
+            json!({"name": "bob@example.com", "password": "x"})
+        )
+        .await
+        .status,
+        409
+    );
     assert_eq!(e.post("/users", json!({"name": "x"})).await.status, 422);
-    assert_eq!(e.patch(&format!("/users/{bob}"), json!({"permission": "root"})).await.status, 422);
-    assert_eq!(e.patch(&format!("/users/{bob}"), json!({"preferences": {"lang": "fr"}})).await.status, 204);
+    assert_eq!(
+        e.patch(&format!("/users/{bob}"), json!({"permission": "root"}))
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        e.patch(
+            &format!("/users/{bob}"),
+            json!({"preferences": {"lang": "fr"}})
+        )
+        .await
+        .status,
+        204
+    );
 
     let g = e.post("/groups", json!({"name": "devs"})).await;
     assert_eq!(g.status, 201);
     let gid = g.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(e.put(&format!("/groups/{gid}/users/{bob}")).await.status, 204);
+    assert_eq!(
+        e.put(&format!("/groups/{gid}/users/{bob}")).await.status,
+        204
+    );
     let members = e.get(&format!("/groups/{gid}/users?fields=name")).await;
     assert_eq!(members.json()[0]["name"], "bob@example.com");
     let groups = e.get(&format!("/users/{bob}/groups")).await;
@@ -200,22 +256,55 @@ async fn users_groups_and_acl_crud() {
         422,
         "objectId is not a field of privileges"
     );
-    assert_eq!(e.put(&format!("/acl-roles/{rid}/groups/{gid}")).await.status, 204);
-    let privs = e.get(&format!("/users/{bob}/acl-privileges?fields=selector")).await;
+    assert_eq!(
+        e.put(&format!("/acl-roles/{rid}/groups/{gid}"))
+            .await
+            .status,
+        204
+    );
+    let privs = e
+        .get(&format!("/users/{bob}/acl-privileges?fields=selector"))
+        .await;
     assert_eq!(privs.json()[0]["selector"], "tags:prod");
-    let copy = e.post(&format!("/acl-roles/{rid}/actions/copy?sync=true"), json!({"name": "readers 2"})).await;
+    let copy = e
+        .post(
+            &format!("/acl-roles/{rid}/actions/copy?sync=true"),
+            json!({"name": "readers 2"}),
+        )
+        .await;
     assert_eq!(copy.status, 201);
-    assert!(copy.header("location").unwrap().starts_with("/rest/v0/acl-roles/"));
+    assert!(
+        copy.header("location")
+            .unwrap()
+            .starts_with("/rest/v0/acl-roles/")
+    );
     assert_eq!(e.delete(&format!("/users/{bob}")).await.status, 204);
     assert_eq!(e.get(&format!("/users/{bob}")).await.status, 404);
-    assert_eq!(e.get(&format!("/groups/{gid}")).await.json()["users"], json!([]));
+    assert_eq!(
+        e.get(&format!("/groups/{gid}")).await.json()["users"],
+        json!([])
+    );
 
     let s = e
-        .post("/servers", json!({"host": "10.9.9.9", "username": "root", "password": "p", "label": "x"}))
+        .post(
+            "/servers",
+            json!({"host": "10.9.9.9", "username": "root", "password": "p", "label": "x"}),
+        )
         .await;
     assert_eq!(s.status, 201);
     let sid = s.json()["id"].as_str().unwrap().to_string();
-    assert_eq!(e.post(&format!("/servers/{sid}/actions/connect?sync=true"), json!({})).await.status, 204);
-    assert_eq!(e.get(&format!("/servers/{sid}")).await.json()["status"], "connected");
+    assert_eq!(
+        e.post(
+            &format!("/servers/{sid}/actions/connect?sync=true"),
+            json!({})
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        e.get(&format!("/servers/{sid}")).await.json()["status"],
+        "connected"
+    );
     assert_eq!(e.delete(&format!("/servers/{sid}")).await.status, 204);
 }

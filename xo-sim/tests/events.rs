@@ -71,18 +71,36 @@ async fn subscriptions_deliver_changes() {
     let (ev, _) = sse.next().await.unwrap();
     assert_eq!(ev, "ping");
     let r = e
-        .post(&format!("/events/{conn}/subscriptions"), json!({"collection": "VM", "fields": ["id", "name_label", "power_state"]}))
+        .post(
+            &format!("/events/{conn}/subscriptions"),
+            json!({"collection": "VM", "fields": ["id", "name_label", "power_state"]}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json(), json!({"id": "VM"}));
     assert_eq!(
-        e.post(&format!("/events/{conn}/subscriptions"), json!({"collection": "VM", "fields": "id,name_label"})).await.status,
+        e.post(
+            &format!("/events/{conn}/subscriptions"),
+            json!({"collection": "VM", "fields": "id,name_label"})
+        )
+        .await
+        .status,
         422
     );
-    assert_eq!(e.post("/events/nope/subscriptions", json!({"collection": "VM"})).await.status, 404);
+    assert_eq!(
+        e.post("/events/nope/subscriptions", json!({"collection": "VM"}))
+            .await
+            .status,
+        404
+    );
 
     let vm = e.vm("app-03");
-    assert_eq!(e.post(&format!("/vms/{vm}/actions/start?sync=true"), json!({})).await.status, 204);
+    assert_eq!(
+        e.post(&format!("/vms/{vm}/actions/start?sync=true"), json!({}))
+            .await
+            .status,
+        204
+    );
     let mut saw_running = false;
     while !saw_running {
         let (ev, data) = sse.next_not_ping().await.unwrap();
@@ -95,7 +113,12 @@ async fn subscriptions_deliver_changes() {
     }
     // snapshot: add on VM-snapshot not subscribed, clone: add on VM
     let halted = e.vm("dns-02");
-    let r = e.post(&format!("/vms/{halted}/actions/clone?sync=true"), json!({"name_label": "c"})).await;
+    let r = e
+        .post(
+            &format!("/vms/{halted}/actions/clone?sync=true"),
+            json!({"name_label": "c"}),
+        )
+        .await;
     let clone = r.json()["id"].as_str().unwrap().to_string();
     loop {
         let (ev, data) = sse.next_not_ping().await.unwrap();
@@ -114,10 +137,23 @@ async fn subscriptions_deliver_changes() {
         }
     }
     // unsubscribe: no more VM events
-    assert_eq!(e.delete(&format!("/events/{conn}/subscriptions/VM")).await.status, 204);
-    assert_eq!(e.delete(&format!("/events/{conn}/subscriptions/VM")).await.status, 404);
+    assert_eq!(
+        e.delete(&format!("/events/{conn}/subscriptions/VM"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        e.delete(&format!("/events/{conn}/subscriptions/VM"))
+            .await
+            .status,
+        404
+    );
     let r = e
-        .post(&format!("/events/{conn}/subscriptions"), json!({"collection": "task", "fields": "*"}))
+        .post(
+            &format!("/events/{conn}/subscriptions"),
+            json!({"collection": "task", "fields": "*"}),
+        )
         .await;
     assert_eq!(r.status, 201);
     e.post(&format!("/vms/{vm}/actions/pause"), json!({})).await;
@@ -135,14 +171,29 @@ async fn dropped_connections_can_reconnect() {
     assert!(sse.next().await.is_none(), "stream closed by the server");
     // reconnect: a new connection id, subscriptions start empty
     let (mut sse2, conn2) = open(&e).await;
-    let r = e.post(&format!("/events/{conn2}/subscriptions"), json!({"collection": "host"})).await;
+    let r = e
+        .post(
+            &format!("/events/{conn2}/subscriptions"),
+            json!({"collection": "host"}),
+        )
+        .await;
     assert_eq!(r.status, 201);
     let host = e.sim.ids("hosts")[0].clone();
-    assert_eq!(e.put(&format!("/hosts/{host}/tags/reconnected")).await.status, 204);
+    assert_eq!(
+        e.put(&format!("/hosts/{host}/tags/reconnected"))
+            .await
+            .status,
+        204
+    );
     let (ev, data) = sse2.next_not_ping().await.unwrap();
     assert_eq!(ev, "update");
     assert_eq!(data["$subscription"], "host");
-    assert!(data["tags"].as_array().unwrap().contains(&json!("reconnected")));
+    assert!(
+        data["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("reconnected"))
+    );
     // the old connection's subscriptions are gone
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(e.sim.sse_connection_count(), 1);
