@@ -245,6 +245,7 @@ fn emit_types(types: &[TypeDef]) -> TokenStream {
             let fields = fields.iter().map(|f| {
                 let fident = format_ident!("{}", f.rust);
                 let ty = type_tokens(&f.ty, &here);
+                let ty = if f.boxed { quote!(::std::boxed::Box<#ty>) } else { ty };
                 let doc = doc_attrs(&docs::field_doc(f.doc.as_deref(), &f.wire));
                 let rename = (f.rust != f.wire).then(|| {
                     let wire = &f.wire;

@@ -50,6 +50,9 @@ pub struct Field {
     pub ty: TypeRef,
     /// Description.
     pub doc: Option<String>,
+    /// The field is part of a cycle of directly nested structs and is
+    /// stored boxed (`Option<Box<T>>`), which gives the type a finite size.
+    pub boxed: bool,
 }
 
 /// A generated type.
@@ -142,7 +145,10 @@ pub fn lower_types(loaded: &Loaded) -> Result<(Vec<TypeDef>, HashMap<String, Str
         let ptr = format!("/backend/types/{}", pointer_token(name));
         l.define(&rust, name, schema, &ptr)?;
     }
-    Ok((l.out, l.names))
+    let mut out = l.out;
+    reject_alias_cycles(loaded, &out)?;
+    box_recursive_fields(&mut out);
+    Ok((out, l.names))
 }
 
 /// Resolve a tool's `returns` to a type expression (inline objects become
@@ -237,6 +243,7 @@ impl Lowering<'_> {
                     rust: field,
                     ty,
                     doc: description(prop),
+                    boxed: false,
                 });
             }
             self.out.push(TypeDef::Struct {
@@ -389,5 +396,96 @@ impl Lowering<'_> {
                 }
             },
         })
+    }
+}
+
+/// The type a named type stands for once aliases are followed.
+fn resolve_alias<'a>(types: &'a [TypeDef], mut ty: &'a TypeRef) -> &'a TypeRef {
+    for _ in 0..=types.len() {
+        let TypeRef::Named(n) = ty else { return ty };
+        match types.iter().find(|t| t.name() == n) {
+            Some(TypeDef::Alias { ty: next, .. }) => ty = next,
+            _ => return ty,
+        }
+    }
+    ty
+}
+
+/// `A = B`, `B = A` can never be a Rust type: reject it where it is written.
+fn reject_alias_cycles(loaded: &Loaded, types: &[TypeDef]) -> Result<()> {
+    for t in types {
+        let TypeDef::Alias {
+            name, source, ty, ..
+        } = t
+        else {
+            continue;
+        };
+        let mut seen = vec![name.as_str()];
+        let mut cur = ty;
+        while let TypeRef::Named(n) = cur {
+            if seen.contains(&n.as_str()) {
+                return Err(loaded.error_at(
+                    &format!("/backend/types/{}", pointer_token(source)),
+                    format!(
+                        "type `{source}` is an alias of itself (through {})",
+                        seen.join(" → ")
+                    ),
+                ));
+            }
+            seen.push(n);
+            match types.iter().find(|x| x.name() == n) {
+                Some(TypeDef::Alias { ty, .. }) => cur = ty,
+                _ => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Box every struct field that directly (not through a `Vec` or map) leads
+/// back to its own struct.
+fn box_recursive_fields(types: &mut [TypeDef]) {
+    // Direct edges: struct → structs held by value in its fields.
+    let direct = |types: &[TypeDef], name: &str| -> Vec<String> {
+        match types.iter().find(|t| t.name() == name) {
+            Some(TypeDef::Struct { fields, .. }) => fields
+                .iter()
+                .filter_map(|f| match resolve_alias(types, &f.ty) {
+                    TypeRef::Named(n) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let reaches = |types: &[TypeDef], from: &str, to: &str| -> bool {
+        let mut stack = vec![from.to_owned()];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n.clone()) {
+                stack.extend(direct(types, &n));
+            }
+        }
+        false
+    };
+    let mut to_box = Vec::new();
+    for (i, t) in types.iter().enumerate() {
+        if let TypeDef::Struct { name, fields, .. } = t {
+            for (j, f) in fields.iter().enumerate() {
+                if let TypeRef::Named(n) = resolve_alias(types, &f.ty) {
+                    if reaches(types, n, name) {
+                        to_box.push((i, j));
+                    }
+                }
+            }
+        }
+    }
+    for (i, j) in to_box {
+        if let TypeDef::Struct { fields, .. } = &mut types[i] {
+            fields[j].boxed = true;
+        }
     }
 }

@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::Instant;
 
 /// The hostile fixtures; each must generate a crate that builds.
-const FIXTURES: &[&str] = &["keywords", "punctuation", "features"];
+const FIXTURES: &[&str] = &["keywords", "punctuation", "features", "recursive"];
 
 fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -40,6 +40,7 @@ const EXPECTED: &[&str] = &[
     // Names that collide once turned into Rust.
     "colliding_tool_names.dadl:15:5: tool `list-vms`, tools `list-vms` and `list_vms` (line 11) both become `ListVms` in Rust; rename one",
     "colliding_param_names.dadl:17:9: tool `list_vms`, field `params.VM`: params `VM` and `vm` (line 16) both become `vm` in Rust; rename one",
+    "alias_cycle.dadl:8:5: field `backend.types.A`: type `A` is an alias of itself (through A → B)",
     "colliding_resources.dadl:17:7: tool `list_old_snapshots`, field `path`: resources `vm_snapshots` and `vm-snapshots` (line 13) both become `vm_snapshots` in Rust; rename one",
 ];
 
