@@ -357,13 +357,13 @@ pub(crate) fn set_power(store: &mut Store, id: &str, state: &str, host: Option<&
             o.insert("startTime".into(), Value::Null);
             o.insert("addresses".into(), json!({}));
             o.remove("mainIpAddress");
-            if let Some(m) = o.get_mut("memory") {
-                m["usage"] = json!(0);
+            if let Some(m) = o.get_mut("memory").and_then(Value::as_object_mut) {
+                m.insert("usage".into(), json!(0));
             }
         } else {
             let size = o["memory"]["size"].as_u64().unwrap_or(0);
-            if let Some(m) = o.get_mut("memory") {
-                m["usage"] = json!(size * 3 / 5);
+            if let Some(m) = o.get_mut("memory").and_then(Value::as_object_mut) {
+                m.insert("usage".into(), json!(size * 3 / 5));
             }
         }
     });

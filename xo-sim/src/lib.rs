@@ -324,9 +324,21 @@ impl Sim {
             .collect()
     }
 
-    /// Inserts or replaces an object (its `id` is the key); emits events.
-    pub fn put_object(&self, coll: &str, object: Value) {
+    /// Inserts or replaces an object (its string `id` is the key); emits
+    /// events. Fails (422) when `object` is not an object with a string
+    /// `id`, and (404) for an unknown collection.
+    pub fn put_object(&self, coll: &str, object: Value) -> Result<(), XoError> {
+        if state::kind(coll).is_none() {
+            return Err(XoError::no_route("PUT", coll));
+        }
+        if !object.is_object() || !object["id"].is_string() {
+            return Err(XoError::invalid_parameters(
+                "an object with a string id is required",
+                serde_json::json!({ "collection": coll }),
+            ));
+        }
         self.shared.lock().insert(coll, object);
+        Ok(())
     }
 
     /// Modifies an object in place; emits an update event.

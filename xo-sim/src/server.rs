@@ -1308,27 +1308,44 @@ async fn patch(sh: &Shared, ctx: &Ctx, coll: &str, id: &str, body: Body) -> XoRe
                 }
                 ("vms", "memory" | "memoryMax" | "memoryMin" | "memoryStaticMax") => {
                     if let Some(n) = parse_size(v) {
-                        let mem = o.entry("memory").or_insert_with(|| json!({}));
+                        let old = o.get("memory").cloned().unwrap_or(Value::Null);
+                        let size = old["size"].as_u64().unwrap_or(n);
+                        let pair = |f: &str| {
+                            (
+                                old[f][0].as_u64().unwrap_or(size),
+                                old[f][1].as_u64().unwrap_or(size),
+                            )
+                        };
+                        let (mut smin, mut smax) = pair("static");
+                        let (mut dmin, mut dmax) = pair("dynamic");
+                        let mut size = size;
                         match k.as_str() {
                             "memory" => {
-                                mem["size"] = json!(n);
-                                mem["dynamic"] = json!([n, n]);
+                                size = n;
+                                dmin = n;
+                                dmax = n;
+                                smax = smax.max(n);
                             }
-                            "memoryStaticMax" => {
-                                mem["static"][1] = json!(n);
-                            }
-                            "memoryMin" => {
-                                mem["dynamic"][0] = json!(n);
-                            }
-                            _ => {
-                                mem["dynamic"][1] = json!(n);
-                            }
+                            "memoryStaticMax" => smax = n,
+                            "memoryMin" => dmin = n,
+                            _ => dmax = n,
                         }
+                        smin = smin.min(dmin);
+                        let usage = old["usage"].as_u64().unwrap_or(0);
+                        o.insert(
+                            "memory".into(),
+                            json!({"size": size, "static": [smin, smax], "dynamic": [dmin, dmax], "usage": usage}),
+                        );
                     }
                 }
                 ("vms", "hvmBootFirmware") => {
-                    let boot = o.entry("boot").or_insert_with(|| json!({}));
-                    boot["firmware"] = v.clone();
+                    let mut boot = o
+                        .get("boot")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default();
+                    boot.insert("firmware".into(), v.clone());
+                    o.insert("boot".into(), Value::Object(boot));
                 }
                 ("vms", "share" | "uefiMode") => {}
                 _ => {
