@@ -42,7 +42,7 @@ pub use client::{
 };
 pub use error::{ApiError, CallSite, Error, Result, default_code_for_status};
 pub use ndjson::{MAX_LINE as NDJSON_MAX_LINE, NdjsonStream};
-pub use request::Request;
+pub use request::{RawResponse, Request};
 pub use retry::{CallOptions, RetryConfig};
 pub use spec::{
     ApiSpec, AuthSpec, Backoff, ErrorPolicy, HttpMethod, IdempotencySpec, OperationSpec,

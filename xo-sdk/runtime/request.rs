@@ -422,6 +422,32 @@ impl Request {
         }
     }
 
+    /// Send the request and return the whole answer: status, headers and
+    /// body (for answers whose meaning is in a header, such as a `Location`).
+    pub async fn send_response(self) -> Result<RawResponse> {
+        match self.dispatch(true).await? {
+            (Reply::Stream(resp), site, _) => {
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let body = resp
+                    .bytes()
+                    .await
+                    .map_err(|e| transport(site.clone(), e, "read idle"))?;
+                Ok(RawResponse {
+                    status,
+                    headers,
+                    body,
+                    site,
+                })
+            }
+            (Reply::Bytes(_), site, _) => Err(Error::Decode {
+                site,
+                reason: "internal: the body was read before the headers were kept".into(),
+                excerpt: String::new(),
+            }),
+        }
+    }
+
     /// Send the request and hand back the response body as a stream.
     pub async fn send_stream(self) -> Result<ByteStream> {
         let label = self.client.inner.timeout_label;
@@ -730,4 +756,33 @@ async fn api_error(
         site,
         retry_after,
     }))
+}
+
+/// A complete successful answer (see [`Request::send_response`]).
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// HTTP status (2xx).
+    pub status: u16,
+    /// Response headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body.
+    pub body: bytes::Bytes,
+    site: CallSite,
+}
+
+impl RawResponse {
+    /// A header's value, when present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Decode the body as JSON (`null` when empty).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        decode_json(&self.body, &self.site)
+    }
+
+    /// Where the call went.
+    pub fn site(&self) -> &CallSite {
+        &self.site
+    }
 }
