@@ -22,9 +22,9 @@ struct Case {
     body: Option<Value>,
 }
 
-fn json_call<F>(f: F) -> Call
+fn json_call<F, T>(f: F) -> Call
 where
-    F: Future<Output = xo_sdk::Result<Value>> + 'static,
+    F: Future<Output = xo_sdk::Result<T>> + 'static,
 {
     Box::pin(async move { f.await.map(drop) })
 }
