@@ -5,7 +5,8 @@
 //! sides use identically configured reqwest clients and the same server;
 //! rounds alternate which side goes first so that drift (CPU frequency, the
 //! other process on the machine) hits both equally. Reports min / median /
-//! p90 / max per side and the ratio of medians (target: ≤ 1.05).
+//! p90 / max per side and the ratio of medians (target: ≤ 1.05), next to an
+//! A/A control (raw against raw) that shows the noise floor.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -113,28 +114,35 @@ async fn run(rounds: usize) {
     }
     let raw_allocs = count(a) as f64 / 200.0;
 
+    // Three series: the SDK, raw reqwest, and raw reqwest again as an A/A
+    // control, whose ratio to the first raw series shows the noise floor of
+    // this machine. The order rotates every round.
     let mut sdk_times = Vec::with_capacity(rounds);
     let mut raw_times = Vec::with_capacity(rounds);
+    let mut ctl_times = Vec::with_capacity(rounds);
     for i in 0..rounds {
-        if i % 2 == 0 {
+        for slot in 0..3 {
             let t = Instant::now();
-            sdk_call().await;
-            sdk_times.push(t.elapsed());
-            let t = Instant::now();
-            raw_call().await;
-            raw_times.push(t.elapsed());
-        } else {
-            let t = Instant::now();
-            raw_call().await;
-            raw_times.push(t.elapsed());
-            let t = Instant::now();
-            sdk_call().await;
-            sdk_times.push(t.elapsed());
+            match (i + slot) % 3 {
+                0 => {
+                    sdk_call().await;
+                    sdk_times.push(t.elapsed());
+                }
+                1 => {
+                    raw_call().await;
+                    raw_times.push(t.elapsed());
+                }
+                _ => {
+                    raw_call().await;
+                    ctl_times.push(t.elapsed());
+                }
+            }
         }
     }
 
     let s = Stats::of(&mut sdk_times);
     let r = Stats::of(&mut raw_times);
+    let c = Stats::of(&mut ctl_times);
     println!(
         "request_overhead: {rounds} rounds, GET with a {}-byte JSON reply, loopback",
         REPLY.len()
@@ -145,14 +153,22 @@ async fn run(rounds: usize) {
     );
     s.print("xo-sdk");
     r.print("raw reqwest");
+    c.print("raw (A/A)");
     println!(
         "  allocations per call (process-wide, server included): xo-sdk {sdk_allocs:.1}, raw {raw_allocs:.1}"
     );
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     println!(
         "  ratio sdk/raw: median {:.3}x, mean {:.3}x, min {:.3}x (target <= 1.05x on the median)",
-        s.median.as_secs_f64() / r.median.as_secs_f64(),
-        s.mean.as_secs_f64() / r.mean.as_secs_f64(),
-        s.min.as_secs_f64() / r.min.as_secs_f64(),
+        ratio(s.median, r.median),
+        ratio(s.mean, r.mean),
+        ratio(s.min, r.min),
+    );
+    println!(
+        "  noise floor, raw (A/A)/raw: median {:.3}x, mean {:.3}x, min {:.3}x",
+        ratio(c.median, r.median),
+        ratio(c.mean, r.mean),
+        ratio(c.min, r.min),
     );
 }
 
