@@ -19,6 +19,7 @@
 extern crate self as xo_sdk;
 
 pub mod runtime;
+pub mod xo;
 
 pub use runtime::{
     ApiError, Body, ByteStream, CallOptions, Client, ClientBuilder, Error, Result, RetryConfig,
