@@ -135,14 +135,17 @@ async fn no_secret_in_debug_display_errors_or_traces() {
         .build()
         .unwrap_err();
     texts.push(("config error".into(), format!("{err} | {err:?}")));
-    let err = ClientBuilder::from_env_lookup(&API, |k| match k {
+    let builder = ClientBuilder::from_env_lookup(&API, |k| match k {
         "XO_URL" => Some(format!("http://admin:{PASSWORD}@127.0.0.1:1")),
         "XO_TOKEN" => Some(TOKEN.to_owned()),
         _ => None,
     })
-    .unwrap()
-    .build()
-    .unwrap_err();
+    .unwrap();
+    texts.push((
+        "builder with URL credentials".into(),
+        format!("{builder:?}"),
+    ));
+    let err = builder.build().unwrap_err();
     texts.push(("url credentials error".into(), format!("{err} | {err:?}")));
 
     for (what, text) in &texts {

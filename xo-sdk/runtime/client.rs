@@ -176,7 +176,7 @@ impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("api", &self.api.name)
-            .field("url", &self.url)
+            .field("url", &redacted_url(&self.url))
             .field("credentials", &self.credentials)
             .field("custom_http_client", &self.http.is_some())
             .field("connect_timeout", &self.connect_timeout)
@@ -433,6 +433,21 @@ fn configure_tls(
         ));
     }
     Ok(b)
+}
+
+/// The URL without any user or password in it (they are refused by
+/// `build`, but a builder can be printed before that).
+fn redacted_url(url: &str) -> String {
+    match reqwest::Url::parse(url.trim()) {
+        Ok(mut u) => {
+            if !u.username().is_empty() || u.password().is_some() {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+            }
+            u.to_string()
+        }
+        Err(_) => "<invalid URL>".to_owned(),
+    }
 }
 
 /// Turn credentials into what goes on the wire, once per client. Errors
