@@ -193,6 +193,22 @@ mod tests {
     }
 
     #[test]
+    fn url_parsers_resolve_encoded_dot_segments() {
+        // Why `.`/`..` path values are refused rather than encoded: the
+        // `url` crate (WHATWG) treats `%2E%2E` exactly like `..`.
+        let u = reqwest::Url::parse("http://h/rest/v0/vms/%2E%2E/x").unwrap();
+        assert_eq!(u.path(), "/rest/v0/x");
+        let u = reqwest::Url::parse("http://h/rest/v0/vms/%2e").unwrap();
+        assert_eq!(u.path(), "/rest/v0/vms/");
+        for seg in [".", "..", "%2E", "%2e%2E", ".%2e", "%2E."] {
+            assert!(is_dot_segment(seg), "{seg}");
+        }
+        for seg in ["...", "%2E%2E%2E", "a.", "%252E"] {
+            assert!(!is_dot_segment(seg), "{seg}");
+        }
+    }
+
+    #[test]
     fn json_paths() {
         let v = json!({"error": "no such VM", "data": {"id": "x"}, "a": [1, 2, 3]});
         assert_eq!(json_path(&v, "$.error"), Some(&json!("no such VM")));
