@@ -624,3 +624,22 @@ async fn query_token_api_puts_the_token_in_the_query_and_keeps_it_on_redirect() 
     assert_eq!(reqs[1].target, "/api/things/42?x=1&token=q%20t%26k");
     assert!(reqs[0].header("cookie").is_none());
 }
+
+#[tokio::test]
+async fn send_response_keeps_status_and_headers_and_is_retried() {
+    let server = Server::script(vec![
+        Reply::status(503),
+        Reply::json(202, r#"{"taskId":"t-1"}"#).with_header("Location", "/rest/v0/tasks/t-1"),
+    ])
+    .await;
+    let resp = call(&client(&server), &START_VM, |r| {
+        r.path_param("id", &"vm1");
+    })
+    .send_response()
+    .await
+    .unwrap();
+    assert_eq!(resp.status, 202);
+    assert_eq!(resp.header("location"), Some("/rest/v0/tasks/t-1"));
+    assert_eq!(resp.json::<Value>().unwrap(), json!({"taskId": "t-1"}));
+    assert_eq!(server.count(), 2);
+}

@@ -89,9 +89,25 @@ fn static_header_value(value: &'static str) -> Option<HeaderValue> {
     valid.then(|| HeaderValue::from_static(value))
 }
 
-/// A successful answer: read in full, or left as a stream for the caller.
+/// What the caller wants of a successful answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// The body, read in full inside the retry loop and the total timeout.
+    Body,
+    /// The body with the status and headers.
+    Full,
+    /// The response left as a stream for the caller.
+    Stream,
+}
+
+/// A successful answer.
 enum Reply {
     Bytes(Bytes),
+    Full {
+        status: u16,
+        headers: HeaderMap,
+        body: Bytes,
+    },
     Stream(reqwest::Response),
 }
 
@@ -357,7 +373,7 @@ impl Request {
     /// total timeout.
     async fn dispatch(
         mut self,
-        stream: bool,
+        want: Want,
     ) -> Result<(Reply, CallSite, Option<tokio::time::Instant>)> {
         let prepared = self.prepare()?;
         let site = self.site();
@@ -384,7 +400,7 @@ impl Request {
             .options
             .timeout
             .map(|t| tokio::time::Instant::now() + t);
-        let work = send_loop(&self, inner, spec, &site, prepared, &retry, stream, &span);
+        let work = send_loop(&self, inner, spec, &site, prepared, &retry, want, &span);
         let result = match deadline {
             Some(d) => match tokio::time::timeout_at(d, work)
                 .instrument(span.clone())
@@ -409,58 +425,54 @@ impl Request {
 
     /// Send the request and decode a JSON answer (`null` for an empty body).
     pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
-        match self.dispatch(false).await? {
-            (Reply::Bytes(bytes), site, _) => decode_json(&bytes, &site),
-            // `dispatch(false)` always reads the body.
-            (Reply::Stream(resp), site, _) => {
-                let bytes = resp
-                    .bytes()
-                    .await
-                    .map_err(|e| transport(site.clone(), e, "read idle"))?;
-                decode_json(&bytes, &site)
-            }
+        match self.dispatch(Want::Body).await? {
+            (Reply::Bytes(body) | Reply::Full { body, .. }, site, _) => decode_json(&body, &site),
+            (Reply::Stream(_), site, _) => Err(internal(site)),
         }
     }
 
     /// Send the request and return the whole answer: status, headers and
     /// body (for answers whose meaning is in a header, such as a `Location`).
+    /// The body is read within the retry loop and the total timeout, like
+    /// [`send_json`](Self::send_json)'s.
     pub async fn send_response(self) -> Result<RawResponse> {
-        match self.dispatch(true).await? {
-            (Reply::Stream(resp), site, _) => {
-                let status = resp.status().as_u16();
-                let headers = resp.headers().clone();
-                let body = resp
-                    .bytes()
-                    .await
-                    .map_err(|e| transport(site.clone(), e, "read idle"))?;
-                Ok(RawResponse {
+        match self.dispatch(Want::Full).await? {
+            (
+                Reply::Full {
                     status,
                     headers,
                     body,
-                    site,
-                })
-            }
-            (Reply::Bytes(_), site, _) => Err(Error::Decode {
+                },
                 site,
-                reason: "internal: the body was read before the headers were kept".into(),
-                excerpt: String::new(),
+                _,
+            ) => Ok(RawResponse {
+                status,
+                headers,
+                body,
+                site,
             }),
+            (_, site, _) => Err(internal(site)),
         }
     }
 
     /// Send the request and hand back the response body as a stream.
     pub async fn send_stream(self) -> Result<ByteStream> {
         let label = self.client.inner.timeout_label;
-        match self.dispatch(true).await? {
+        match self.dispatch(Want::Stream).await? {
             (Reply::Stream(resp), site, deadline) => {
                 Ok(ByteStream::from_response(resp, site, deadline, label))
             }
-            (Reply::Bytes(_), site, _) => Err(Error::Decode {
-                site,
-                reason: "internal: the body was read before streaming".into(),
-                excerpt: String::new(),
-            }),
+            (_, site, _) => Err(internal(site)),
         }
+    }
+}
+
+/// The send loop answered in a shape the caller did not ask for (a bug).
+fn internal(site: CallSite) -> Error {
+    Error::Decode {
+        site,
+        reason: "internal: unexpected reply shape".into(),
+        excerpt: String::new(),
     }
 }
 
@@ -474,7 +486,7 @@ async fn send_loop(
     site: &CallSite,
     mut p: Prepared,
     retry: &RetryConfig,
-    stream: bool,
+    want: Want,
     span: &tracing::Span,
 ) -> Result<Reply> {
     let max_retries = retry.retries_for(spec.errors);
@@ -525,11 +537,22 @@ async fn send_loop(
                     continue;
                 }
                 if status < 300 {
-                    if stream {
-                        return Ok(Reply::Stream(resp));
-                    }
+                    let kept = match want {
+                        Want::Stream => return Ok(Reply::Stream(resp)),
+                        Want::Full => Some(resp.headers().clone()),
+                        Want::Body => None,
+                    };
                     match resp.bytes().await {
-                        Ok(b) => return Ok(Reply::Bytes(b)),
+                        Ok(body) => {
+                            return Ok(match kept {
+                                Some(headers) => Reply::Full {
+                                    status,
+                                    headers,
+                                    body,
+                                },
+                                None => Reply::Bytes(body),
+                            });
+                        }
                         Err(e) => {
                             // The server answered, so it has processed the
                             // request: this is never `NotSent`.
