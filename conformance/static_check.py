@@ -25,8 +25,21 @@ Output (stdout):
 Warnings that are not failures (optional spec fields the SDK does not expose,
 fields the SDK requires although XO does not) go to stderr with --warnings.
 
+With --models, the declared models (IR `types`) are then compared with the
+spec's component schemas field by field (see "models" below), and every typed
+result (IR `result`, from DADL `returns`) with its operation's answer:
+  models: N/M fields match the official schemas
+  DELIBERATE <Type>.<field>: <difference> -- <reason>   kept on purpose
+  OMITTED <Type>.<field>: <reason>                      spec field left out
+  UNMIRRORED <Type>: <reason>                           no spec schema for it
+  FAIL model <Type>.<field>: <difference>               unexplained: fails
+  models: K integer fields where the spec says number
+  returns: R/Q operations answering a modelled schema return that model
+  FAIL returns <tool> <METHOD> <path>: <reason>
+
 Exit status: 0 when every operation passes and every non-deprecated spec
-operation has a method, 1 otherwise, 2 on bad input.
+operation has a method (and, with --models, every model difference is
+explained and every result matches), 1 otherwise, 2 on bad input.
 
 Python 3.11 standard library only.
 """
@@ -552,6 +565,445 @@ def check_value_constraints(spec: Spec, where: str, what: str, p: dict, schema, 
         r.fail(f"{what} `{p['name']}` documents default {default!r}, not one of {allowed!r} in {where}")
 
 
+# --------------------------------------------------------------------------
+# models: the DADL `types` (IR `types`) against the spec's component schemas
+#
+# Each declared type mirrors one or more spec schemas (MODEL_MIRRORS; a
+# collection item type mirrors both the single-object schema and the
+# `WithHref_Partial_*` item schema, so `href` is a spec field). Nested types
+# are compared where a mirrored schema reaches them. A field matches when it
+# is in both and a value valid for the spec decodes into the declared type:
+#   - `integer` matches spec `number` (TypeScript has one number type; the
+#     declared integers are sizes, counts and timestamps) and is counted;
+#   - an enum must contain every value the spec lists (its `Unknown(String)`
+#     variant takes values added later);
+#   - a struct matches an object schema, and a union of objects (its fields
+#     are compared with the fields of every branch); a map matches an object
+#     whose named and additional property values all fit the map's values;
+#   - untyped JSON (`serde_json::Value`) matches only a spec schema that is
+#     untyped too (`{}`, a union, an object of unknown shape).
+# A difference inside a type alias (e.g. `StatSeries`) is reported once, for
+# the alias, with the fields that use it.
+
+# declared type -> spec schemas it mirrors (component names, or JSON pointers
+# for inline schemas).
+MODEL_MIRRORS: dict[str, tuple[str, ...]] = {
+    "Vm": ("Unbrand_XoVm_", "WithHref_Partial_Unbrand_XoVm___"),
+    "VmTemplate": ("Unbrand_XoVmTemplate_", "WithHref_Partial_Unbrand_XoVmTemplate___"),
+    "VmSnapshot": ("Unbrand_XoVmSnapshot_", "WithHref_Partial_Unbrand_XoVmSnapshot___"),
+    "VmController": ("Unbrand_XoVmController_", "WithHref_Partial_Unbrand_XoVmController___"),
+    "Host": ("Unbrand_XoHost_", "WithHref_Partial_Unbrand_XoHost___"),
+    "HostSmt": ("#/paths/~1hosts~1{id}~1smt/get/responses/200/content/application~1json/schema",),
+    "MissingPatch": ("XcpPatches", "XsPatches"),
+    "Pool": ("Unbrand_XoPool_", "WithHref_Partial_Unbrand_XoPool___"),
+    "Sr": ("Unbrand_XoSr_", "WithHref_Partial_Unbrand_XoSr___"),
+    "Vdi": ("Unbrand_XoVdi_", "WithHref_Partial_Unbrand_XoVdi___"),
+    "VdiSnapshot": ("Unbrand_XoVdiSnapshot_", "WithHref_Partial_Unbrand_XoVdiSnapshot___"),
+    "Vbd": ("Unbrand_XoVbd_", "WithHref_Partial_Unbrand_XoVbd___"),
+    "Pbd": ("Unbrand_XoPbd_", "WithHref_Partial_Unbrand_XoPbd___"),
+    "Sm": ("Unbrand_XoSm_", "WithHref_Partial_Unbrand_XoSm___"),
+    "Vif": ("UnbrandedXoVif", "WithHref_Partial_UnbrandedXoVif__"),
+    "Pif": ("UnbrandedXoPif", "WithHref_Partial_UnbrandedXoPif__"),
+    "Network": ("Unbrand_XoNetwork_", "WithHref_Partial_Unbrand_XoNetwork___"),
+    "Pci": ("Unbrand_XoPci_", "WithHref_Partial_Unbrand_XoPci___"),
+    "Pgpu": ("Unbrand_XoPgpu_", "WithHref_Partial_Unbrand_XoPgpu___"),
+    "Task": ("Unbrand_XoTask_", "XoTask", "WithHref_Partial_Unbrand_XoTask___"),
+    "User": ("Unbrand_XoUser_", "WithHref_Partial_Unbrand_XoUser___"),
+    "Group": ("Unbrand_XoGroup_", "WithHref_Partial_Unbrand_XoGroup___"),
+    "AclRole": ("Unbrand_XoAclRole_", "WithHref_Partial_Unbrand_XoAclRole___"),
+    "AclPrivilege": ("Unbrand_AnyPrivilege_", "WithHref_Partial_Unbrand_AnyPrivilege___"),
+    "AuthenticationToken": ("Unbrand_XoAuthenticationToken_",),
+    "Message": ("UnbrandedXoMessage", "WithHref_Partial_UnbrandedXoMessage__"),
+    "Alarm": ("UnbrandedXoAlarm", "WithHref_Partial_UnbrandedXoAlarm__"),
+    "Schedule": ("Unbrand_XoSchedule_", "WithHref_Partial_Unbrand_XoSchedule___"),
+    "BackupJob": ("UnbrandAnyXoBackupJob", "WithHref_Partial_UnbrandAnyXoBackupJob__"),
+    "BackupLog": ("Unbrand_XoBackupLog_", "WithHref_Partial_Unbrand_XoBackupLog___"),
+    "RestoreLog": ("Unbrand_XoRestoreLog_", "WithHref_Partial_Unbrand_XoRestoreLog___"),
+    "BackupRepository": ("Unbrand_XoBackupRepository_", "WithHref_Partial_Unbrand_XoBackupRepository___"),
+    "BackupRepositoryHealth": ("ReturnType_XoApp-at-pingRemote_",),
+    "BackupArchive": ("Unbrand_XoVmBackupArchive_", "WithHref_Partial_Unbrand_XoVmBackupArchive___"),
+    "Server": ("Unbrand_XoServer_", "WithHref_Partial_Unbrand_XoServer___"),
+    "Proxy": ("Unbrand_XoProxy_", "WithHref_Partial_Unbrand_XoProxy___"),
+    "Ping": ("PingResponse",),
+    "GuiRoutes": ("XoGuiRoutes",),
+    "McpStatus": ("McpStatus",),
+    "Dashboard": ("XoaDashboard",),
+    "VmDashboard": ("UnbrandedVmDashboard",),
+    "PoolDashboard": ("PoolDashboard",),
+    "VmStats": ("XapiVmStats",),
+    "HostStats": ("XapiHostStats",),
+    "PoolStats": ("XapiPoolStats",),
+}
+
+# Differences kept on purpose: `Type.field` (or an alias name) -> reason.
+MODEL_DELIBERATE: dict[str, str] = {
+    "StatSeries": "xo-codegen types a `[number, \"null\"]` item as f64, which rejects the nulls "
+                  "XO sends for missing samples; the items stay untyped (number or null)",
+    "Vm.videoram": "xo-server copies `platform.videoram` as is: a string such as \"8\" when set, "
+                   "the number 4 by default (xapi-objects-to-xo); an integer field would reject the string",
+    "VmTemplate.videoram": "as Vm.videoram",
+    "VmSnapshot.videoram": "as Vm.videoram",
+    "VmController.videoram": "as Vm.videoram",
+    "BackupJobSettings.exportRetention": "per-schedule VM/mirror setting; the spec renders the "
+                                         "schedule settings as `{}` (@vates/types XoVmBackupJobScheduleSettings has it)",
+    "BackupJobSettings.copyRetention": "per-schedule VM setting, lost by the spec (see exportRetention)",
+    "BackupJobSettings.snapshotRetention": "per-schedule VM setting, lost by the spec (see exportRetention)",
+    "BackupJobSettings.fullInterval": "per-schedule VM setting, lost by the spec (see exportRetention)",
+    "BackupJobSettings.healthCheckSr": "per-schedule VM/mirror setting, lost by the spec (see exportRetention)",
+    "BackupJobSettings.healthCheckVmsWithTags": "per-schedule VM/mirror setting, lost by the spec (see exportRetention)",
+}
+
+# Spec fields left out on purpose: `Type.field` -> reason.
+MODEL_OMITTED: dict[str, str] = {}
+
+# Declared types no spec schema describes: type -> reason.
+MODEL_UNMIRRORED: dict[str, str] = {
+    "AuthenticationTokenUse": "value of the spec's Record_string._timestamp-number__, whose schema "
+                              "has no value type (@vates/types: Record<string, {timestamp: number}>)",
+}
+
+
+@dataclass
+class ModelTables:
+    mirrors: dict = field(default_factory=lambda: MODEL_MIRRORS)
+    deliberate: dict = field(default_factory=lambda: MODEL_DELIBERATE)
+    omitted: dict = field(default_factory=lambda: MODEL_OMITTED)
+    unmirrored: dict = field(default_factory=lambda: MODEL_UNMIRRORED)
+
+
+def spec_pointer(spec: Spec, ref: str):
+    """A component name or a `#/...` JSON pointer into the spec."""
+    if not ref.startswith("#/"):
+        return spec.schemas[ref]
+    node = spec.doc
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+EMPTY_OBJECT = {"kind": "object", "props": {}, "addl": None}
+
+
+def norm(spec: Spec, schema) -> dict:
+    """A spec schema reduced to one of: any, union, array, object, or a
+    primitive (string/number/integer/boolean/null, maybe with `enum`)."""
+    s = spec.resolve(schema)
+    if not isinstance(s, dict) or s is True:
+        return {"kind": "any"}
+    for key in ("anyOf", "oneOf"):
+        if key in s:
+            branches = []
+            for b in s[key]:
+                nb = norm(spec, b)
+                branches.extend(nb["branches"] if nb["kind"] == "union" else [nb])
+            return {"kind": "union", "branches": branches}
+    if "allOf" in s:
+        parts = [norm(spec, p) for p in s["allOf"]]
+        prims = [p for p in parts if p["kind"] not in ("object", "any", "union")]
+        if prims:  # a branded primitive: `string & {…}`
+            return prims[0]
+        # an intersection of objects, distributed over the unions among them
+        alternatives = []
+        for p in parts:
+            if p["kind"] == "union":
+                alternatives.append([b for b in p["branches"] if b["kind"] == "object"] or [EMPTY_OBJECT])
+            else:
+                alternatives.append([p if p["kind"] == "object" else EMPTY_OBJECT])
+        merged = []
+        for combo in itertools.islice(itertools.product(*alternatives), MAX_VARIANTS):
+            props, addl = {}, None
+            for p in combo:
+                props.update(p["props"])
+                addl = addl if addl is not None else p["addl"]
+            merged.append({"kind": "object", "props": props, "addl": addl})
+        return merged[0] if len(merged) == 1 else {"kind": "union", "branches": merged}
+    t = s.get("type")
+    if t is None and "enum" in s:
+        t = enum_type(s["enum"])
+    if t is None and ("properties" in s or "additionalProperties" in s):
+        t = "object"
+    if t is None:
+        return {"kind": "any"}
+    if t == "array":
+        return {"kind": "array", "items": s.get("items", {})}
+    if t == "object":
+        return {"kind": "object", "props": dict(s.get("properties") or {}),
+                "addl": s.get("additionalProperties")}
+    out = {"kind": t, "nullable": bool(s.get("nullable"))}
+    if "enum" in s:
+        out["enum"] = [v for v in s["enum"] if v is not None]
+    return out
+
+
+def shape_text(spec: Spec, n: dict) -> str:
+    k = n["kind"]
+    if k == "union":
+        return "|".join(shape_text(spec, b) for b in n["branches"])
+    if k == "array":
+        return f"array<{shape_text(spec, norm(spec, n['items']))}>"
+    if k == "object":
+        return "object" if n["props"] else "map"
+    return f"{k}|null" if n.get("nullable") else k
+
+
+def typeref_text(t: dict) -> str:
+    k = t["kind"]
+    if k in ("array", "map"):
+        return f"{k}<{typeref_text(t['of'])}>"
+    if k == "named":
+        return t["of"]
+    return {"value": "untyped JSON"}.get(k, k)
+
+
+class ModelCheck:
+    def __init__(self, spec: Spec, ir: dict, tables: ModelTables):
+        self.spec = spec
+        self.tables = tables
+        self.types = {t["name"]: t for t in ir.get("types", [])}
+        self.ops = ir.get("operations", [])
+        self.reached: set[str] = set()
+        self.site_keys: set[tuple] = set()
+        self.queue: list[tuple[str, dict]] = []
+        # (type, wire field) -> spec occurrences / issues [(owner alias or None, text)]
+        self.spec_fields: dict[str, dict[str, int]] = {}
+        self.issues: dict[tuple[str, str], list[tuple[str | None, str]]] = {}
+        self.integer_refinements: set[tuple[str, str]] = set()
+        self.top_issues: list[str] = []
+        self.current: tuple[str, str] | None = None
+
+    # -- comparison of one declared type expression with one spec schema
+    def compare(self, ours: dict, schema) -> list[tuple[str | None, str]]:
+        """Issues (owning alias or None, text); empty when a value valid for
+        `schema` decodes into `ours`."""
+        return self.cmp(ours, norm(self.spec, schema))
+
+    def cmp(self, ours: dict, n: dict) -> list[tuple[str | None, str]]:
+        k = ours["kind"]
+        td = None
+        if k == "named":
+            name = ours["of"]
+            self.reached.add(name)
+            td = self.types.get(name)
+            if td is None:
+                return [(None, f"unknown type {name}")]
+            if td["kind"] == "alias":
+                return [(owner or name, text) for owner, text in self.cmp(td["ty"], n)]
+        if n["kind"] == "any":
+            return []
+        if n["kind"] == "union":
+            if k == "value":
+                return []
+            out = []
+            for b in n["branches"]:
+                if b["kind"] == "null":
+                    continue
+                for issue in self.cmp(ours, b):
+                    if issue not in out:
+                        out.append(issue)
+            return out
+        have = shape_text(self.spec, n)
+        mismatch = [(None, f"spec {have}, declared {typeref_text(ours)}")]
+        if td is not None and td["kind"] == "enum":
+            if n["kind"] != "string":
+                return mismatch
+            known = {wire for wire, _ in td["variants"]}
+            missing = [v for v in n.get("enum", []) if v not in known]
+            if missing:
+                return [(None, f"spec values {', '.join(map(str, missing))} missing from enum {td['name']}")]
+            return []
+        if td is not None:  # struct
+            if n["kind"] != "object":
+                return mismatch
+            self.add_site(td["name"], n)
+            return []
+        if k == "value":
+            if n["kind"] == "object" and not n["props"]:
+                return []
+            return mismatch
+        if k in ("string", "boolean"):
+            return [] if n["kind"] == k else mismatch
+        if k in ("number", "integer"):
+            if k == "integer" and n["kind"] == "number" and self.current:
+                self.integer_refinements.add(self.current)
+            return [] if n["kind"] in ("number", "integer") else mismatch
+        if k == "array":
+            if n["kind"] != "array":
+                return mismatch
+            return [(o, t if o else f"items: {t}") for o, t in self.compare(ours["of"], n["items"])]
+        if k == "map":
+            if n["kind"] != "object":
+                return mismatch
+            out = []
+            for name, p in n["props"].items():
+                out += [(o, t if o else f"{name!r}: {t}") for o, t in self.compare(ours["of"], p)]
+            if isinstance(n["addl"], dict) and n["addl"]:
+                out += [(o, t if o else f"values: {t}") for o, t in self.compare(ours["of"], n["addl"])]
+            return out
+        return mismatch
+
+    def add_site(self, struct: str, n: dict):
+        key = (struct, json.dumps(n, sort_keys=True, default=str))
+        if key in self.site_keys:
+            return
+        self.site_keys.add(key)
+        self.queue.append((struct, n))
+
+    def run(self):
+        t = self.tables
+        for name, refs in t.mirrors.items():
+            if name not in self.types:
+                self.top_issues.append(f"{name}: in the mirror table but not declared")
+                continue
+            for ref in refs:
+                try:
+                    schema = spec_pointer(self.spec, ref)
+                except (KeyError, TypeError):
+                    self.top_issues.append(f"{name}: spec schema {ref} not found")
+                    continue
+                self.current = None
+                for _owner, text in self.compare({"kind": "named", "of": name}, schema):
+                    self.top_issues.append(f"{name} vs {ref}: {text}")
+        while self.queue:
+            struct, n = self.queue.pop(0)
+            td = self.types[struct]
+            ours = {f["wire"]: f for f in td["fields"]}
+            counts = self.spec_fields.setdefault(struct, {})
+            for wire, p in n["props"].items():
+                counts[wire] = counts.get(wire, 0) + 1
+                if wire in ours:
+                    self.current = (struct, wire)
+                    got = self.issues.setdefault((struct, wire), [])
+                    for issue in self.compare(ours[wire]["ty"], p):
+                        if issue not in got:
+                            got.append(issue)
+            self.current = None
+
+    def report(self) -> tuple[list[str], bool]:
+        t = self.tables
+        fails: list[str] = []
+        listed: list[str] = []
+        used: set[str] = set()
+        matched = total = 0
+        by_alias: dict[tuple[str, str], list[str]] = {}
+
+        def explain(key: str, diff: str):
+            if key in t.deliberate:
+                used.add(key)
+                listed.append(f"DELIBERATE {key}: {diff} -- {t.deliberate[key]}")
+            else:
+                fails.append(f"FAIL model {key}: {diff}")
+
+        for struct, counts in self.spec_fields.items():
+            ours = [f["wire"] for f in self.types[struct]["fields"]]
+            for wire in ours + [w for w in counts if w not in ours]:
+                total += 1
+                key = f"{struct}.{wire}"
+                if wire not in counts:
+                    explain(key, "not in the spec")
+                elif wire not in ours:
+                    if key in t.omitted:
+                        used.add(key)
+                        listed.append(f"OMITTED {key}: {t.omitted[key]}")
+                    else:
+                        fails.append(f"FAIL model {key}: in the spec, not declared")
+                else:
+                    issues = self.issues.get((struct, wire), [])
+                    if not issues:
+                        matched += 1
+                        continue
+                    for owner, text in issues:
+                        if owner:
+                            by_alias.setdefault((owner, text), []).append(key)
+                    own = [text for owner, text in issues if not owner]
+                    if own:
+                        explain(key, "; ".join(own))
+        for (alias, text), keys in by_alias.items():
+            shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+            where = f"{alias} ({len(keys)} field{'s' if len(keys) != 1 else ''}: {shown})"
+            if alias in t.deliberate:
+                used.add(alias)
+                listed.append(f"DELIBERATE {where}: {text} -- {t.deliberate[alias]}")
+            else:
+                fails.append(f"FAIL model {where}: {text}")
+        fails += [f"FAIL model {issue}" for issue in self.top_issues]
+        for name, td in self.types.items():
+            compared = name in self.spec_fields if td["kind"] == "struct" else name in self.reached
+            if name in t.unmirrored:
+                if compared:
+                    fails.append(f"FAIL model {name}: listed as unmirrored but compared (remove the entry)")
+                else:
+                    used.add(name)
+                    listed.append(f"UNMIRRORED {name}: {t.unmirrored[name]}")
+            elif not compared:
+                fails.append(f"FAIL model {name}: not compared with any spec schema "
+                             f"(mirror it in MODEL_MIRRORS or reach it from a mirrored type)")
+        for key in [*t.deliberate, *t.omitted, *t.unmirrored]:
+            if key not in used:
+                fails.append(f"FAIL model table: `{key}` matches no difference (remove it)")
+        lines = [f"models: {matched}/{total} fields match the official schemas", *listed, *fails,
+                 f"models: {len(self.integer_refinements)} integer fields where the spec says number "
+                 f"(sizes, counts, timestamps: TypeScript has one number type)"]
+        return lines, not fails
+
+    # -- `returns`: the typed result of an operation mirrors its spec answer
+    def check_returns(self, tools: set[str]) -> tuple[list[str], bool]:
+        mirrored_by: dict[int, set[str]] = {}
+        for name, refs in self.tables.mirrors.items():
+            for ref in refs:
+                try:
+                    mirrored_by.setdefault(id(spec_pointer(self.spec, ref)), set()).add(name)
+                except (KeyError, TypeError):
+                    pass  # reported by run()
+        lines, fails, typed, answering = [], [], 0, 0
+        for o in self.ops:
+            _, sop = check_operation(self.spec, o, tools)
+            if sop is None:
+                continue
+            ok_resp = next((self.spec.resolve(r) for c, r in sop.op.get("responses", {}).items()
+                            if str(c).startswith("2")), None)
+            schema = ((ok_resp or {}).get("content") or {}).get(JSON_CT, {}).get("schema")
+            names = set()
+            stack = [schema] if schema is not None else []
+            while stack:
+                s = stack.pop()
+                if not isinstance(s, dict):
+                    continue
+                names |= mirrored_by.get(id(s), set())
+                if "$ref" in s and s["$ref"].startswith("#/components/schemas/"):
+                    stack.append(self.spec.schemas.get(s["$ref"].rsplit("/", 1)[1]))
+                for key in ("anyOf", "oneOf", "allOf"):
+                    stack.extend(s.get(key) or [])
+            result = o.get("result")
+            declared = result["of"] if result and result.get("kind") == "named" else None
+            where = f"{o['tool']} {o['http_method']} {o['path']}"
+            if names:
+                answering += 1
+            if declared:
+                if declared in names:
+                    typed += 1
+                else:
+                    fails.append(f"FAIL returns {where}: declared {declared}, spec {sop.op_id} answers "
+                                 f"{', '.join(sorted(names)) or 'a schema no declared type mirrors'}")
+            elif result:
+                fails.append(f"FAIL returns {where}: result {typeref_text(result)} is not a declared model")
+            elif names:
+                fails.append(f"FAIL returns {where}: no `returns`; spec {sop.op_id} answers "
+                             f"{' or '.join(sorted(names))}")
+        lines.append(f"returns: {typed}/{answering} operations answering a modelled schema return that model")
+        return lines + fails, not fails
+
+
+def check_models(spec: Spec, ir: dict, tables: ModelTables | None = None) -> tuple[list[str], bool]:
+    mc = ModelCheck(spec, ir, tables or ModelTables())
+    if not mc.types:
+        return ["models: FAIL the IR declares no types"], False
+    mc.run()
+    lines, ok = mc.report()
+    tools = {o["tool"] for o in ir.get("operations", [])}
+    rlines, rok = mc.check_returns(tools)
+    return lines + rlines, ok and rok
+
+
 def load_excluded(path: Path | None) -> dict[str, str]:
     out = {}
     if path is None:
@@ -575,6 +1027,9 @@ def main(argv=None) -> int:
     ap.add_argument("--allow-uncovered", action="store_true",
                     help="list spec operations without a method but do not fail on them "
                          "(for DADL files of older XO releases)")
+    ap.add_argument("--models", action="store_true",
+                    help="also compare the declared types (IR `types`) with the spec's component "
+                         "schemas, and each typed result with its operation's answer")
     args = ap.parse_args(argv)
 
     try:
@@ -632,6 +1087,11 @@ def main(argv=None) -> int:
         for line in warn_lines:
             print(line, file=sys.stderr)
     ok = passed == counted and not fail_lines and not api_failures and (args.allow_uncovered or not uncovered)
+    if args.models:
+        model_lines, models_ok = check_models(spec, ir)
+        for line in model_lines:
+            print(line)
+        ok = ok and models_ok
     return 0 if ok else 1
 
 

@@ -20,6 +20,7 @@ import static_check
 
 HERE = Path(__file__).parent
 SPEC = HERE / "fixtures" / "widgets-spec.json"
+MODELS_SPEC = HERE / "fixtures" / "models-spec.json"
 
 ERRORS = {
     "message_path": "$.error",
@@ -47,7 +48,7 @@ def op(tool, method, path, params=(), body="none", response=None, **extra):
         "response": response or {"kind": "json"}, "access": "read", "description": "", "hints": [],
         "deprecated": None, "replaced_by": None, "depends_on": [], "errors": copy.deepcopy(ERRORS),
         "pagination": None, "idempotency_header": None, "retry_unsafe": False, "default_headers": [],
-        "returns": None,
+        "returns": None, "result": None,
     }
     o.update(extra)
     return o
@@ -222,6 +223,198 @@ class StaticCheckTest(unittest.TestCase):
         code, lines, err = run(ir, "--warnings")
         self.assertEqual(code, 0, lines)
         self.assertIn("optional query param `limit`", err)
+
+
+# --------------------------------------------------------------------------
+# models (--models): declared types against component schemas
+
+
+def field(wire, ty, rust=None):
+    return {"wire": wire, "rust": rust or wire.lstrip("$").lower(), "ty": ty, "doc": None}
+
+
+def named(name):
+    return {"kind": "named", "of": name}
+
+
+def struct(name, *fields):
+    return {"kind": "struct", "name": name, "source": name, "doc": None, "fields": list(fields),
+            "extra": "unknown_fields"}
+
+
+S, I, N, V = {"kind": "string"}, {"kind": "integer"}, {"kind": "number"}, {"kind": "value"}
+
+
+def models_ir():
+    return {
+        "name": "gadgets", "version": None, "description": "", "base_path": "/api/v1",
+        "auth": {"kind": "none"}, "resources": [],
+        "operations": [
+            op("list_gadgets", "GET", "/gadgets"),
+            op("get_gadget", "GET", "/gadgets/{id}", [param("id", "string", "path")],
+               result=named("Gadget")),
+            op("get_gadget_stats", "GET", "/gadgets/{id}/stats", [param("id", "string", "path")],
+               result=named("GadgetStats")),
+            op("get_gadget_power", "GET", "/gadgets/{id}/power", [param("id", "string", "path")],
+               result=named("GadgetPower")),
+        ],
+        "types": [
+            {"kind": "alias", "name": "Href", "source": "Href", "doc": None, "ty": S},
+            {"kind": "enum", "name": "GadgetState", "source": "GadgetState", "doc": None,
+             "variants": [["on", "On"], ["off", "Off"]]},
+            struct("Gadget",
+                   field("href", named("Href")), field("id", S), field("$owner", S), field("size", I),
+                   field("ratio", N), field("state", named("GadgetState")),
+                   field("tags", {"kind": "array", "of": S}), field("meta", {"kind": "map", "of": S}),
+                   field("extra", V), field("parts", {"kind": "array", "of": named("GadgetPart")})),
+            struct("GadgetPart", field("name", S), field("weight", N)),
+            {"kind": "alias", "name": "Series", "source": "Series", "doc": None,
+             "ty": {"kind": "array", "of": V}},
+            struct("GadgetStats", field("load", named("Series")), field("temperature", named("Series"))),
+            struct("GadgetPower", field("watts", N)),
+        ],
+    }
+
+
+def model_tables(**over):
+    tables = {
+        "mirrors": {
+            "Gadget": ("Gadget", "WithHref_Partial_Gadget_"),
+            "GadgetStats": ("GadgetStats",),
+            "GadgetPower": ("#/paths/~1gadgets~1{id}~1power/get/responses/200/content/application~1json/schema",),
+        },
+        "deliberate": {"Series": "nullable items stay untyped"},
+        "omitted": {},
+        "unmirrored": {},
+    }
+    tables.update(over)
+    return static_check.ModelTables(**tables)
+
+
+def check_models(ir, tables=None):
+    spec = static_check.Spec(json.loads(MODELS_SPEC.read_text()))
+    return static_check.check_models(spec, ir, tables or model_tables())
+
+
+def model_type(ir, name):
+    return next(t for t in ir["types"] if t["name"] == name)
+
+
+class ModelCheckTest(unittest.TestCase):
+    def assertModelFails(self, ir, *needles, tables=None):
+        lines, ok = check_models(ir, tables)
+        self.assertFalse(ok, lines)
+        fails = [line for line in lines if line.startswith("FAIL")]
+        for needle in needles:
+            self.assertTrue(any(needle in f for f in fails), f"{needle!r} not in {fails}")
+        return lines
+
+    def test_good_models_pass(self):
+        lines, ok = check_models(models_ir())
+        self.assertTrue(ok, lines)
+        # 10 Gadget + 2 GadgetPart (reached through `parts`, both union
+        # branches) + 2 GadgetStats + 1 GadgetPower fields; the two series
+        # differ through the alias, reported once.
+        self.assertEqual(lines[0], "models: 13/15 fields match the official schemas")
+        self.assertTrue(any(line.startswith("DELIBERATE Series (2 fields: GadgetStats.load, "
+                                            "GadgetStats.temperature): items: spec number|null, "
+                                            "declared untyped JSON") for line in lines), lines)
+        self.assertIn("models: 1 integer fields where the spec says number "
+                      "(sizes, counts, timestamps: TypeScript has one number type)", lines)
+        self.assertIn("returns: 3/3 operations answering a modelled schema return that model", lines)
+
+    def test_type_mismatch(self):
+        ir = models_ir()
+        model_type(ir, "Gadget")["fields"][3]["ty"] = S  # size
+        self.assertModelFails(ir, "FAIL model Gadget.size: spec number, declared string")
+
+    def test_untyped_json_where_the_spec_is_typed(self):
+        ir = models_ir()
+        model_type(ir, "Gadget")["fields"][6]["ty"] = V  # tags
+        self.assertModelFails(ir, "FAIL model Gadget.tags: spec array<string>, declared untyped JSON")
+
+    def test_enum_missing_a_spec_value(self):
+        ir = models_ir()
+        model_type(ir, "GadgetState")["variants"].pop()
+        self.assertModelFails(ir, "FAIL model Gadget.state: spec values off missing from enum GadgetState")
+
+    def test_spec_field_not_declared(self):
+        ir = models_ir()
+        model_type(ir, "GadgetPart")["fields"].pop()  # weight, only in one union branch
+        self.assertModelFails(ir, "FAIL model GadgetPart.weight: in the spec, not declared")
+        lines, ok = check_models(ir, model_tables(omitted={"GadgetPart.weight": "not needed"}))
+        self.assertTrue(ok, lines)
+        self.assertIn("OMITTED GadgetPart.weight: not needed", lines)
+
+    def test_field_not_in_the_spec(self):
+        ir = models_ir()
+        model_type(ir, "Gadget")["fields"].append(field("colour", S))
+        self.assertModelFails(ir, "FAIL model Gadget.colour: not in the spec")
+        tables = model_tables(deliberate={"Series": "x", "Gadget.colour": "sent by newer servers"})
+        lines, ok = check_models(ir, tables)
+        self.assertTrue(ok, lines)
+        self.assertIn("DELIBERATE Gadget.colour: not in the spec -- sent by newer servers", lines)
+
+    def test_href_of_a_union_item_schema_is_a_spec_field(self):
+        # WithHref_Partial_Gadget_ is allOf[anyOf[...], {href}]: href belongs
+        # to every branch.
+        ir = models_ir()
+        model_type(ir, "Gadget")["fields"].pop(0)
+        self.assertModelFails(ir, "FAIL model Gadget.href: in the spec, not declared")
+
+    def test_alias_difference_not_explained(self):
+        self.assertModelFails(models_ir(), "FAIL model Series (2 fields",
+                              tables=model_tables(deliberate={}))
+
+    def test_stale_table_entry(self):
+        tables = model_tables(deliberate={"Series": "x", "Gadget.id": "no longer differs"})
+        self.assertModelFails(models_ir(), "FAIL model table: `Gadget.id` matches no difference",
+                              tables=tables)
+
+    def test_type_compared_with_nothing(self):
+        ir = models_ir()
+        ir["types"].append(struct("Orphan", field("a", S)))
+        self.assertModelFails(ir, "FAIL model Orphan: not compared with any spec schema")
+        lines, ok = check_models(ir, model_tables(unmirrored={"Orphan": "no schema"}))
+        self.assertTrue(ok, lines)
+        self.assertIn("UNMIRRORED Orphan: no schema", lines)
+
+    def test_mirror_of_a_missing_schema(self):
+        tables = model_tables(mirrors={**model_tables().mirrors, "GadgetPower": ("NoSuchSchema",)})
+        self.assertModelFails(models_ir(), "FAIL model GadgetPower: spec schema NoSuchSchema not found",
+                              tables=tables)
+
+    def test_returns_missing_or_wrong(self):
+        ir = models_ir()
+        find(ir, "get_gadget")["result"] = None
+        find(ir, "get_gadget_stats")["result"] = named("Gadget")
+        self.assertModelFails(ir, "FAIL returns get_gadget GET /gadgets/{id}: no `returns`; spec GetGadget "
+                                  "answers Gadget",
+                              "FAIL returns get_gadget_stats GET /gadgets/{id}/stats: declared Gadget, "
+                              "spec GetGadgetStats answers GadgetStats")
+
+    def test_main_with_models_flag(self):
+        ir = models_ir()
+        tables = model_tables()
+        saved = {k: getattr(static_check, f"MODEL_{k.upper()}") for k in
+                 ("mirrors", "deliberate", "omitted", "unmirrored")}
+        try:
+            for k in saved:
+                setattr(static_check, f"MODEL_{k.upper()}", getattr(tables, k))
+            with tempfile.TemporaryDirectory() as d:
+                ir_path = Path(d) / "ir.json"
+                ir_path.write_text(json.dumps(ir))
+                out = io.StringIO()
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+                    code = static_check.main([str(ir_path), str(MODELS_SPEC), "--models",
+                                              "--allow-uncovered", "--excluded", str(Path(d) / "none")])
+            lines = out.getvalue().splitlines()
+            self.assertEqual(lines[0], "conformance: 4/4 operations pass")
+            self.assertIn("models: 13/15 fields match the official schemas", lines)
+            self.assertEqual(code, 0, lines)
+        finally:
+            for k, v in saved.items():
+                setattr(static_check, f"MODEL_{k.upper()}", v)
 
 
 if __name__ == "__main__":
