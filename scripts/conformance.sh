@@ -11,9 +11,17 @@
 # 3. conformance/static_check.py checks it. Its first line is
 #      conformance: N/M operations pass
 #    then one FAIL line per failure, the excluded tools, and the spec
-#    operations that have no method.
+#    operations that have no method. With --models (this file only) it then
+#    compares the declared models (DADL `types`) with the spec's component
+#    schemas, field by field:
+#      models: N/M fields match the official schemas
+#    then one DELIBERATE / OMITTED / UNMIRRORED line per explained difference
+#    and one FAIL line per unexplained one, and checks each typed result
+#    (`returns`) against its operation's answer:
+#      returns: R/Q operations answering a modelled schema return that model
 # 4. The XO 6.4 fixture with the same overlay must pass too; its output is
 #    prefixed with "[6.4] " (operations added after 6.4 are listed, not failed).
+#    Its models are the overlay's, already checked in step 3.
 # 5. Dynamic tier (Prism mock of the same spec): see run_dynamic_tier below.
 #
 # Environment:
@@ -63,7 +71,7 @@ status=0
 
 # --- static tier, XO 6.7 file ------------------------------------------------
 build_ir "$main_dadl" "$work/ir.json"
-"$python" conformance/static_check.py ${check_args[@]+"${check_args[@]}"} "$work/ir.json" "$spec" || status=1
+"$python" conformance/static_check.py --models ${check_args[@]+"${check_args[@]}"} "$work/ir.json" "$spec" || status=1
 
 # --- static tier, XO 6.4 fixture ---------------------------------------------
 build_ir "$fixture_dadl" "$work/ir-6.4.json"
