@@ -5,7 +5,6 @@
 //! unfinished tail of a chunk is copied, so memory is bounded by the longest
 //! line, never by the body.
 
-use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -22,12 +21,16 @@ use super::wire;
 pub const MAX_LINE: usize = 64 << 20;
 
 /// A stream of values decoded from NDJSON lines. Empty lines are skipped.
+///
+/// Lines are decoded one per poll, straight from the network chunk, so a
+/// value is moved once (to the caller) and never queued.
 pub struct NdjsonStream<T> {
     body: ByteStream,
+    /// The chunk being decoded and the start of its next line.
+    chunk: Bytes,
+    pos: usize,
     /// The unfinished last line of earlier chunks.
     partial: BytesMut,
-    /// Decoded values not handed out yet (from one chunk).
-    ready: VecDeque<Result<T>>,
     finished: bool,
     _item: PhantomData<fn() -> T>,
 }
@@ -36,7 +39,10 @@ impl<T> std::fmt::Debug for NdjsonStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NdjsonStream")
             .field("body", &self.body)
-            .field("buffered", &self.partial.len())
+            .field(
+                "buffered",
+                &(self.partial.len() + self.chunk.len() - self.pos),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -45,8 +51,9 @@ impl<T: DeserializeOwned> NdjsonStream<T> {
     pub(crate) fn new(body: ByteStream) -> Self {
         NdjsonStream {
             body,
+            chunk: Bytes::new(),
+            pos: 0,
             partial: BytesMut::new(),
-            ready: VecDeque::new(),
             finished: false,
             _item: PhantomData,
         }
@@ -64,37 +71,31 @@ impl<T: DeserializeOwned> NdjsonStream<T> {
         }))
     }
 
-    fn take_chunk(&mut self, chunk: Bytes) -> Result<()> {
-        let mut rest: &[u8] = &chunk;
-        // Finish the line started in an earlier chunk.
-        if !self.partial.is_empty() {
-            match rest.iter().position(|&b| b == b'\n') {
-                Some(i) => {
-                    self.partial.extend_from_slice(&rest[..i]);
-                    let line = std::mem::take(&mut self.partial);
-                    if let Some(v) = self.decode(&line) {
-                        self.ready.push_back(v);
-                    }
-                    rest = &rest[i + 1..];
-                }
-                None => {
-                    self.partial.extend_from_slice(rest);
-                    return self.check_partial();
-                }
+    /// The next complete line of the buffered data, decoded, if any.
+    fn next_buffered(&mut self) -> Option<Result<T>> {
+        loop {
+            let rest = &self.chunk[self.pos..];
+            let newline = rest.iter().position(|&b| b == b'\n')?;
+            let decoded = if self.partial.is_empty() {
+                self.decode(&rest[..newline])
+            } else {
+                // The line began in an earlier chunk.
+                self.partial.extend_from_slice(&rest[..newline]);
+                let line = std::mem::take(&mut self.partial);
+                self.decode(&line)
+            };
+            self.pos += newline + 1;
+            if decoded.is_some() {
+                return decoded;
             }
         }
-        // Whole lines, decoded in place.
-        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
-            if let Some(v) = self.decode(&rest[..i]) {
-                self.ready.push_back(v);
-            }
-            rest = &rest[i + 1..];
-        }
-        self.partial.extend_from_slice(rest);
-        self.check_partial()
     }
 
-    fn check_partial(&self) -> Result<()> {
+    /// Keep the unfinished tail of the current chunk for the next one.
+    fn keep_tail(&mut self) -> Result<()> {
+        self.partial.extend_from_slice(&self.chunk[self.pos..]);
+        self.chunk = Bytes::new();
+        self.pos = 0;
         if self.partial.len() > MAX_LINE {
             return Err(Error::Decode {
                 site: self.body.site().clone(),
@@ -113,22 +114,22 @@ impl<T> Unpin for NdjsonStream<T> {}
 impl<T: DeserializeOwned> Stream for NdjsonStream<T> {
     type Item = Result<T>;
 
+    #[inline]
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
-            if let Some(v) = self.ready.pop_front() {
+            if let Some(v) = self.next_buffered() {
                 return Poll::Ready(Some(v));
             }
             if self.finished {
                 return Poll::Ready(None);
             }
+            if let Err(e) = self.keep_tail() {
+                self.finished = true;
+                return Poll::Ready(Some(Err(e)));
+            }
             match Pin::new(&mut self.body).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => {
-                    if let Err(e) = self.take_chunk(chunk) {
-                        self.finished = true;
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                }
+                Poll::Ready(Some(Ok(chunk))) => self.chunk = chunk,
                 Poll::Ready(Some(Err(e))) => {
                     self.finished = true;
                     return Poll::Ready(Some(Err(e)));

@@ -34,11 +34,14 @@
 use std::fmt;
 use std::future::Future;
 
-use futures::{Stream, StreamExt, TryStreamExt};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::Stream;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::{NdjsonStream, Request, Result};
+use crate::runtime::{ByteStream, NdjsonStream, Request, Result};
 
 /// A reference to an XO object, as a collection lists it by default:
 /// `/rest/v0/vms/0b7c…`.
@@ -144,26 +147,82 @@ impl<C: Collection> Typed<C> {
     /// The objects one by one, decoded line by line from XO's NDJSON answer
     /// in memory bounded by the largest object. The request is sent on the
     /// first poll; its failure is the stream's first (and last) item.
-    pub fn stream(self) -> impl Stream<Item = Result<C::Item>> + Send + 'static {
+    pub fn stream(self) -> ObjectStream<C::Item> {
         self.stream_as()
     }
 
     /// [`stream`](Self::stream) into the caller's own type.
-    pub fn stream_as<T: DeserializeOwned + Send + 'static>(
-        self,
-    ) -> impl Stream<Item = Result<T>> + Send + 'static {
+    pub fn stream_as<T: DeserializeOwned + Send + 'static>(self) -> ObjectStream<T> {
         let request = self.builder.set_ndjson().request();
-        futures::stream::once(async move {
-            let body = request.send_stream().await?;
-            Ok::<NdjsonStream<T>, crate::Error>(body.ndjson())
-        })
-        .try_flatten()
-        .boxed()
+        ObjectStream {
+            state: State::Sending(Box::pin(request.send_stream())),
+        }
     }
 
     /// The underlying builder, to set more parameters.
     pub fn into_inner(self) -> C {
         self.builder
+    }
+}
+
+type Sending = Pin<Box<dyn Future<Output = Result<ByteStream>> + Send>>;
+
+enum State<T> {
+    Sending(Sending),
+    Streaming(NdjsonStream<T>),
+    Done,
+}
+
+/// The objects of a collection, decoded one by one from XO's NDJSON answer
+/// (see [`Typed::stream`]). A hand-written state machine rather than
+/// combinators: each object (a model is ~2 KB) is moved as few times as
+/// possible on its way to the caller.
+pub struct ObjectStream<T> {
+    state: State<T>,
+}
+
+impl<T> fmt::Debug for ObjectStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Sending(_) => "sending",
+            State::Streaming(_) => "streaming",
+            State::Done => "done",
+        };
+        f.debug_struct("ObjectStream")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+// No field is pinned structurally: the future is boxed, the NDJSON stream
+// is Unpin.
+impl<T> Unpin for ObjectStream<T> {}
+
+impl<T: DeserializeOwned> Stream for ObjectStream<T> {
+    type Item = Result<T>;
+
+    #[inline]
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            match &mut self.state {
+                State::Streaming(lines) => {
+                    let item = Pin::new(lines).poll_next(cx);
+                    if let Poll::Ready(None) = item {
+                        self.state = State::Done;
+                    }
+                    return item;
+                }
+                State::Sending(fut) => match fut.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(body)) => self.state = State::Streaming(body.ndjson()),
+                    Poll::Ready(Err(e)) => {
+                        self.state = State::Done;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                },
+                State::Done => return Poll::Ready(None),
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 mod collection;
 mod filter;
 
-pub use collection::{Collection, Href, MarkdownTable, Typed};
+pub use collection::{Collection, Href, MarkdownTable, ObjectStream, Typed};
 pub use filter::{Cmp, Filter};
 
 use crate::runtime::Request;
