@@ -24,16 +24,37 @@ async fn malformed_requests_get_errors_not_crashes() {
         (Method::POST, "/acl-privileges".to_string()),
         (Method::POST, "/backup-repositories".to_string()),
         (Method::PATCH, format!("/vms/{vm}")),
-        (Method::POST, format!("/vms/{vm}/actions/snapshot?sync=true")),
+        (
+            Method::POST,
+            format!("/vms/{vm}/actions/snapshot?sync=true"),
+        ),
         (Method::POST, format!("/vms/{vm}/actions/migrate?sync=true")),
-        (Method::POST, format!("/pools/{pool}/actions/create_vm?sync=true")),
-        (Method::POST, format!("/pools/{pool}/actions/create_bonded_network?sync=true")),
+        (
+            Method::POST,
+            format!("/pools/{pool}/actions/create_vm?sync=true"),
+        ),
+        (
+            Method::POST,
+            format!("/pools/{pool}/actions/create_bonded_network?sync=true"),
+        ),
         (Method::POST, "/events/x/subscriptions".to_string()),
-        (Method::POST, format!("/users/{}/authentication_tokens", e.sim.admin_id())),
+        (
+            Method::POST,
+            format!("/users/{}/authentication_tokens", e.sim.admin_id()),
+        ),
     ];
     let bodies = [
-        "{", "[]", "null", "42", "\"s\"", "{\"a\":", "{\"name\":{}}", "{\"vmId\":1,\"networkId\":[]}",
-        "{\"template\":\"x\",\"name_label\":\"y\",\"vdis\":[1,2]}", "\u{0}\u{1}", "{\"expiresIn\":-5}",
+        "{",
+        "[]",
+        "null",
+        "42",
+        "\"s\"",
+        "{\"a\":",
+        "{\"name\":{}}",
+        "{\"vmId\":1,\"networkId\":[]}",
+        "{\"template\":\"x\",\"name_label\":\"y\",\"vdis\":[1,2]}",
+        "\u{0}\u{1}",
+        "{\"expiresIn\":-5}",
         "{\"pifIds\":[\"a\"],\"bondMode\":\"lacp\",\"name\":\"n\"}",
     ];
     for (m, path) in &json_routes {
@@ -77,12 +98,22 @@ async fn malformed_requests_get_errors_not_crashes() {
     let deep_not = format!("/vms?filter={}a", "!".repeat(2000));
     assert_eq!(e.get(&deep_not).await.status, 400);
     // memory as a size string
-    assert_eq!(e.patch(&format!("/vms/{vm}"), json!({"memory": "8GiB"})).await.status, 204);
+    assert_eq!(
+        e.patch(&format!("/vms/{vm}"), json!({"memory": "8GiB"}))
+            .await
+            .status,
+        204
+    );
     assert_eq!(
         e.sim.object("vms", &vm).unwrap()["memory"]["size"],
         8u64 * 1024 * 1024 * 1024
     );
-    assert_eq!(e.patch(&format!("/vms/{vm}"), json!({"memory": true})).await.status, 422);
+    assert_eq!(
+        e.patch(&format!("/vms/{vm}"), json!({"memory": true}))
+            .await
+            .status,
+        422
+    );
     // a test helper refuses non-objects
     assert!(e.sim.put_object("vms", json!(1)).is_err());
     // still alive
