@@ -470,7 +470,7 @@ async fn abort_and_watch_tasks() {
         .as_str()
         .unwrap()
         .to_string();
-    let http = reqwest::Client::new();
+    let http = common::http_builder().build().unwrap();
     let cookie = format!("authenticationToken={}", slow.token());
     let r = http
         .post(format!("{}/vms/{vm}/actions/start", slow.api_url()))

@@ -128,7 +128,7 @@ async fn users_me_redirects_with_307() {
     let me = e.get("/users/me").await;
     assert_eq!(me.status, 307);
     // a client following the redirect (same origin, method and cookie kept)
-    let follow = reqwest::Client::new();
+    let follow = common::http_builder().build().unwrap();
     let r = e
         .send(
             follow

@@ -45,6 +45,8 @@ async fn count_official_operations_implemented() {
         .start()
         .await
         .expect("start");
+    // See tests/common: a workspace build unifies reqwest's TLS features.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))

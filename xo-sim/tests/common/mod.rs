@@ -42,6 +42,15 @@ impl Resp {
     }
 }
 
+/// A reqwest client builder that works whatever TLS features the build
+/// unified: in a workspace build, xo-sdk turns on reqwest's
+/// `rustls-no-provider`, and a plain `reqwest::Client` then needs a
+/// process-wide crypto provider (installing it twice is harmless).
+pub fn http_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 pub async fn env() -> Env {
     env_with(Sim::builder()).await
 }
@@ -52,7 +61,7 @@ pub async fn env_with(builder: xo_sim::SimBuilder) -> Env {
         .start()
         .await
         .expect("start xo-sim");
-    let http = reqwest::Client::builder()
+    let http = http_builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()
