@@ -103,11 +103,11 @@ fn vm_decodes_with_renamed_and_nested_fields() {
         vm.xapi_ref.as_deref(),
         Some("OpaqueRef:1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b")
     );
-    assert_eq!(vm.vb_ds.as_ref().map(Vec::len), Some(2));
-    assert_eq!(vm.vgp_us, Some(vec![]));
-    assert_eq!(vm.vgp_us_2, Some(vec![]));
+    assert_eq!(vm.vbds.as_ref().map(Vec::len), Some(2));
+    assert_eq!(vm.vgpus, Some(vec![]));
+    assert_eq!(vm.vgpus_2, Some(vec![]));
     // Nested types; sizes are integers.
-    let cpus = vm.cp_us.as_ref().expect("CPUs");
+    let cpus = vm.cpus.as_ref().expect("CPUs");
     assert_eq!((cpus.number, cpus.max), (Some(2), Some(4)));
     let memory = vm.memory.as_ref().expect("memory");
     assert_eq!(memory.size, Some(4_294_967_296));
@@ -263,12 +263,12 @@ fn host_with_duplicate_link_fields() {
     )
     .unwrap();
     assert_eq!(host.power_state, Some(HostPowerState::Running));
-    assert_eq!(host.pi_fs, host.pi_fs_2);
-    assert_eq!(host.pi_fs.as_ref().map(Vec::len), Some(1));
+    assert_eq!(host.pifs, host.pifs_2);
+    assert_eq!(host.pifs.as_ref().map(Vec::len), Some(1));
     let cpus = host.cpus.as_ref().unwrap();
     assert_eq!((cpus.cores, cpus.sockets), (Some(16), Some(1)));
     assert_eq!(
-        host.cp_us
+        host.cpus_2
             .as_ref()
             .and_then(|c| c.get("cpu_count"))
             .map(String::as_str),
@@ -578,7 +578,7 @@ fn dashboards() {
     .unwrap();
     let quick = vd.quick_info.as_ref().unwrap();
     assert_eq!(quick.power_state, Some(PowerState::Running));
-    assert_eq!(quick.cp_us.as_ref().unwrap().number, Some(2));
+    assert_eq!(quick.cpus.as_ref().unwrap().number, Some(2));
     assert_eq!(quick.memory.as_ref().unwrap().size, Some(4_294_967_296));
     let backups = vd.backups_info.as_ref().unwrap();
     assert_eq!(backups.vm_protection, Some(VmProtection::Protected));

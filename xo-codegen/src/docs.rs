@@ -15,17 +15,38 @@ pub fn escape(text: &str) -> String {
             out.push('\n');
         }
         let line = line.trim();
-        let mut words = Vec::new();
-        for word in line.split(' ') {
-            words.push(escape_word(word));
+        // Balanced backticks are code spans: kept verbatim (rustdoc shows
+        // them as code); the prose between them is escaped.
+        let spans: Vec<&str> = line.split('`').collect();
+        let balanced = spans.len() % 2 == 1 && spans.len() > 1 && !line.contains("```");
+        let mut l = String::with_capacity(line.len() + 8);
+        for (k, part) in spans.iter().enumerate() {
+            if balanced && k % 2 == 1 {
+                l.push('`');
+                l.push_str(part);
+                l.push('`');
+            } else if balanced {
+                l.push_str(&escape_prose(part));
+            } else {
+                if k > 0 {
+                    l.push_str("\\`");
+                }
+                l.push_str(&escape_prose(part));
+            }
         }
-        let mut l = words.join(" ");
         if l.starts_with('#') || l.starts_with('>') || l.starts_with("```") || l.starts_with('=') {
             l.insert(0, '\\');
         }
         out.push_str(&l);
     }
     out
+}
+
+fn escape_prose(text: &str) -> String {
+    text.split(' ')
+        .map(escape_word)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn escape_word(word: &str) -> String {
@@ -46,7 +67,7 @@ fn escape_plain(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '[' | ']' | '*' | '_' | '`' | '\\' | '|' => {
+            '[' | ']' | '*' | '_' | '\\' | '|' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -286,5 +307,7 @@ mod tests {
         );
         assert_eq!(escape("    indented code"), "indented code");
         assert_eq!(escape("# not a heading"), "\\# not a heading");
+        assert_eq!(escape("use `a_b` [x]"), "use `a_b` \\[x\\]");
+        assert_eq!(escape("odd ` tick_x"), "odd \\` tick\\_x");
     }
 }

@@ -229,6 +229,10 @@ fn type_tokens(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
             let n = format_ident!("{}", n);
             quote!(#prefix #n)
         }
+        TypeRef::Optional(t) => {
+            let t = type_tokens(t, prefix);
+            quote!(::core::option::Option<#t>)
+        }
     }
 }
 

@@ -68,9 +68,12 @@ pub fn words(name: &str) -> Vec<String> {
             Some(p) if c.is_ascii_uppercase() => {
                 p.is_ascii_lowercase()
                     || p.is_ascii_digit()
-                    // `VDIs`/`HTTPServer`: split before the last capital of a run
+                    // `HTTPServer`: split before the last capital of a run
+                    // followed by lower case, except for an acronym's plural
+                    // `s` (`VDIs`, `CPUsCount`).
                     || (p.is_ascii_uppercase()
-                        && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase()))
+                        && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())
+                        && !is_plural_s(&chars, i + 1))
             }
             _ => false,
         };
@@ -84,6 +87,11 @@ pub fn words(name: &str) -> Vec<String> {
         words.push(cur);
     }
     words
+}
+
+/// `chars[i]` is an `s` that ends a word (`VDIs`, `PIFsOf`).
+fn is_plural_s(chars: &[char], i: usize) -> bool {
+    chars[i] == 's' && chars.get(i + 1).is_none_or(|n| !n.is_ascii_lowercase())
 }
 
 fn is_keyword(s: &str) -> bool {
@@ -235,6 +243,9 @@ mod tests {
         assert_eq!(words("vm-snapshots"), ["vm", "snapshots"]);
         assert_eq!(words("VDI"), ["vdi"]);
         assert_eq!(words("HTTPServer"), ["http", "server"]);
+        assert_eq!(words("CPUs"), ["cpus"]);
+        assert_eq!(words("$VBDs"), ["vbds"]);
+        assert_eq!(words("PIFsCount"), ["pifs", "count"]);
         assert_eq!(words("$pool"), ["pool"]);
         assert_eq!(words("list_vm_alarms"), ["list", "vm", "alarms"]);
     }

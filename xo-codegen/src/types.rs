@@ -35,6 +35,9 @@ pub enum TypeRef {
     Array(Box<TypeRef>),
     /// `BTreeMap<String, T>`
     Map(Box<TypeRef>),
+    /// `Option<T>`: a nullable array item or map value (struct fields are
+    /// optional anyway).
+    Optional(Box<TypeRef>),
     /// A generated type, by Rust name.
     Named(String),
 }
@@ -184,6 +187,24 @@ fn description(schema: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A schema that admits `null` (`type: [T, "null"]` or `nullable: true`).
+fn nullable(schema: &Value) -> bool {
+    schema.get("nullable") == Some(&Value::Bool(true))
+        || schema
+            .get("type")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.iter().any(|x| x == "null"))
+}
+
+/// Wrap the type of a nullable array item or map value in `Option`.
+fn maybe_optional(schema: &Value, ty: TypeRef) -> TypeRef {
+    if nullable(schema) && ty != TypeRef::Value {
+        TypeRef::Optional(Box::new(ty))
+    } else {
+        ty
+    }
+}
+
 fn type_name(schema: &Value) -> Option<&str> {
     match schema.get("type")? {
         Value::String(s) => Some(s),
@@ -220,11 +241,19 @@ impl Lowering<'_> {
             });
             return Ok(());
         }
-        let props = schema.get("properties").and_then(Value::as_object);
-        if type_name(schema) == Some("object") && props.is_some() || props.is_some() {
+        if schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.len() > 1)
+        {
+            if let Some(merged) = self.merged_all_of(schema) {
+                return self.define(rust, source, &merged, ptr);
+            }
+        }
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
             let mut fields = Vec::new();
             let mut taken: BTreeSet<String> = BTreeSet::new();
-            for (wire, prop) in props.expect("checked") {
+            for (wire, prop) in props {
                 let mut field = naming::snake(wire);
                 if field == "unknown_fields" {
                     field.push('_');
@@ -265,6 +294,62 @@ impl Lowering<'_> {
         Ok(())
     }
 
+    /// An `allOf` whose parts are all objects (inline, or `types` entries,
+    /// themselves possibly `allOf`), as one object schema; `None` otherwise.
+    fn merged_all_of(&self, schema: &Value) -> Option<Value> {
+        let mut properties = serde_json::Map::new();
+        let mut required: Vec<Value> = Vec::new();
+        self.collect_parts(schema, &mut properties, &mut required, 0)?;
+        let mut merged = serde_json::Map::new();
+        merged.insert("type".into(), Value::String("object".into()));
+        if let Some(d) = schema.get("description") {
+            merged.insert("description".into(), d.clone());
+        }
+        merged.insert("properties".into(), Value::Object(properties));
+        merged.insert("required".into(), Value::Array(required));
+        Some(Value::Object(merged))
+    }
+
+    fn collect_parts(
+        &self,
+        schema: &Value,
+        properties: &mut serde_json::Map<String, Value>,
+        required: &mut Vec<Value>,
+        depth: usize,
+    ) -> Option<()> {
+        if depth > 16 {
+            return None;
+        }
+        let named = match schema {
+            Value::String(n) => Some(n.as_str()),
+            _ => schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .map(|r| r.rsplit('/').next().unwrap_or(r)),
+        };
+        if let Some(name) = named {
+            let raw = self.loaded.document.backend.types.get(name)?;
+            return self.collect_parts(raw, properties, required, depth + 1);
+        }
+        if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+            for part in parts {
+                self.collect_parts(part, properties, required, depth + 1)?;
+            }
+        }
+        match schema.get("properties") {
+            Some(Value::Object(p)) => {
+                properties.extend(p.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            Some(_) => return None,
+            None if schema.get("allOf").is_some() => {}
+            None => return None,
+        }
+        if let Some(Value::Array(r)) = schema.get("required") {
+            required.extend(r.iter().cloned());
+        }
+        Some(())
+    }
+
     fn variants(&mut self, values: &Value, ptr: &str) -> Result<Vec<(String, String)>> {
         let Some(values) = values.as_array() else {
             return Err(self
@@ -286,7 +371,7 @@ impl Lowering<'_> {
                     ));
                 }
             };
-            let mut variant = naming::pascal(&wire);
+            let mut variant = variant_name(&wire);
             if variant == UNKNOWN_VARIANT {
                 variant = "UnknownValue".into();
             }
@@ -326,7 +411,15 @@ impl Lowering<'_> {
             if all.len() == 1 {
                 return self.reference(&all[0], &format!("{ptr}/allOf/0"), nested);
             }
-            return Ok(TypeRef::Value);
+            // Objects combined: one struct with the fields of every part.
+            return match (self.merged_all_of(schema), nested) {
+                (Some(merged), Some(n)) => {
+                    let name = self.unique(n.to_owned());
+                    self.define(&name, n, &merged, ptr)?;
+                    Ok(TypeRef::Named(name))
+                }
+                _ => Ok(TypeRef::Value),
+            };
         }
         if schema.get("oneOf").is_some() || schema.get("anyOf").is_some() {
             return Ok(TypeRef::Value);
@@ -350,22 +443,25 @@ impl Lowering<'_> {
             Some("array") => {
                 let item_name = nested.map(|n| derived(n, "Item"));
                 match schema.get("items") {
-                    Some(items) => TypeRef::Array(Box::new(self.reference(
+                    Some(items) => TypeRef::Array(Box::new(maybe_optional(
                         items,
-                        &format!("{ptr}/items"),
-                        item_name.as_deref(),
-                    )?)),
+                        self.reference(items, &format!("{ptr}/items"), item_name.as_deref())?,
+                    ))),
                     None => TypeRef::Array(Box::new(TypeRef::Value)),
                 }
             }
             Some("object") => match schema.get("additionalProperties") {
-                Some(ap @ Value::Object(_)) => {
+                // A schema, or a bare `types` name.
+                Some(ap @ (Value::Object(_) | Value::String(_))) => {
                     let value_name = nested.map(|n| derived(n, "Value"));
-                    TypeRef::Map(Box::new(self.reference(
+                    TypeRef::Map(Box::new(maybe_optional(
                         ap,
-                        &format!("{ptr}/additionalProperties"),
-                        value_name.as_deref(),
-                    )?))
+                        self.reference(
+                            ap,
+                            &format!("{ptr}/additionalProperties"),
+                            value_name.as_deref(),
+                        )?,
+                    )))
                 }
                 _ => TypeRef::Value,
             },
@@ -488,4 +584,35 @@ fn box_recursive_fields(types: &mut [TypeDef]) {
             fields[j].boxed = true;
         }
     }
+}
+
+/// The variant name of an enum value: its Pascal case, or for a value
+/// without letters or digits a name for it (`""` → `Empty`, `*` → `Star`).
+fn variant_name(wire: &str) -> String {
+    if wire.chars().any(|c| c.is_ascii_alphanumeric()) {
+        return naming::pascal(wire);
+    }
+    if wire.is_empty() {
+        return "Empty".into();
+    }
+    let names: Vec<&str> = wire
+        .chars()
+        .map(|c| match c {
+            '*' => "Star",
+            '-' => "Dash",
+            '+' => "Plus",
+            '.' => "Dot",
+            '/' => "Slash",
+            '_' => "Underscore",
+            '?' => "Question",
+            '!' => "Bang",
+            '=' => "Equals",
+            '#' => "Hash",
+            '@' => "At",
+            '%' => "Percent",
+            ' ' => "Space",
+            _ => "Symbol",
+        })
+        .collect();
+    names.concat()
 }
