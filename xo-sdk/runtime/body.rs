@@ -1,72 +1,248 @@
 //! Request bodies and response byte streams.
+//!
+//! Both sides of a binary transfer run in constant memory, whatever its
+//! size: an upload is read and sent in chunks of 256 KiB, a download is
+//! handed over chunk by chunk as it arrives. Neither has a total timeout
+//! unless [`CallOptions::timeout`](super::CallOptions::timeout) asks for
+//! one; the client's read-idle timeout applies (see
+//! [`ClientBuilder::read_timeout`](super::ClientBuilder::read_timeout)).
+//! Dropping the call's future, or the [`ByteStream`], closes the
+//! connection and stops the transfer.
+
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
-use futures::Stream;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use futures::{Stream, StreamExt, TryStreamExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::error::{CallSite, Error, Result};
+use super::transfer::{
+    self, Activity, BoxError, ByteStreamReader, ChunkStream, Progress, ProgressFn, TempFile,
+    Upload, UploadSource,
+};
 
-/// A raw request body: bytes in memory or a stream of chunks.
+/// A raw request body (uploads, imports): bytes in memory, a file, an
+/// [`AsyncRead`] or a stream of chunks. Nothing but in-memory bytes is
+/// ever held whole: sources are read in chunks of 256 KiB as the
+/// connection takes them.
+///
+/// # Length
+///
+/// A body goes out with a `Content-Length`, which many servers require
+/// (Xen Orchestra answers a VDI import without one with a 500, after
+/// the upload). A body whose length is unknown is refused before anything
+/// is sent ([`Error::InvalidArgument`] on `body`) unless the caller chose
+/// chunked transfer encoding explicitly: with
+/// [`from_stream(stream, None)`](Body::from_stream),
+/// [`from_reader_chunked`](Body::from_reader_chunked) or
+/// [`allow_chunked`](Body::allow_chunked). The only source whose length
+/// can be unknown without that choice is a file that is not a regular file
+/// (a pipe, `/dev/stdin`, a process substitution): see
+/// [`from_file`](Body::from_file).
+///
+/// A source that yields fewer or more bytes than the declared length fails
+/// the call ([`Error::InvalidArgument`]) and the request is aborted, so
+/// the server never takes a short body for a whole one.
+///
+/// # Retries and redirects
+///
+/// Only in-memory bodies can be sent twice; a body read from a file, a
+/// reader or a stream is never retried or redirected.
+///
+/// ```no_run
+/// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
+/// use xo_sdk::Body;
+/// let body = Body::from_file("disk.vhd")
+///     .await?
+///     .on_progress(|p| eprintln!("{} of {:?} bytes sent", p.bytes, p.total));
+/// let vdi = client.srs().import_vdi_to("sr-uuid", body).name_label("restored").send().await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Body {
-    inner: BodyInner,
+    source: Source,
+    length: Option<u64>,
+    /// The caller accepts chunked encoding when the length is unknown.
+    chunked_ok: bool,
+    progress: Option<Arc<Mutex<ProgressFn>>>,
 }
 
-enum BodyInner {
+enum Source {
     Bytes(Bytes),
-    Stream {
-        body: reqwest::Body,
-        length: Option<u64>,
-    },
+    /// In a mutex only so that `Body` is `Sync`; taken out, never locked,
+    /// when the request is sent.
+    Stream(Mutex<ChunkStream>),
 }
 
 impl std::fmt::Debug for Body {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.inner {
-            BodyInner::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
-            BodyInner::Stream { length, .. } => write!(f, "Body::Stream(length: {length:?})"),
-        }
+        let kind = match &self.source {
+            Source::Bytes(_) => "Bytes",
+            Source::Stream(_) => "Stream",
+        };
+        f.debug_struct("Body")
+            .field("source", &kind)
+            .field("length", &self.length)
+            .field("chunked_ok", &self.chunked_ok)
+            .field("progress", &self.progress.is_some())
+            .finish()
     }
 }
 
 impl Body {
+    fn streamed(stream: ChunkStream, length: Option<u64>, chunked_ok: bool) -> Body {
+        Body {
+            source: Source::Stream(Mutex::new(stream)),
+            length,
+            chunked_ok,
+            progress: None,
+        }
+    }
+
+    /// A body read from the file at `path`, in chunks, as it is sent.
+    ///
+    /// The length of a regular file comes from its metadata and goes out as
+    /// `Content-Length`; exactly that many bytes are sent (a file that
+    /// shrinks meanwhile fails the call). Any other file (a pipe, a
+    /// character device, `/dev/stdin`) has no known length: sending it
+    /// fails with [`Error::InvalidArgument`] before anything is sent,
+    /// unless you call [`allow_chunked`](Body::allow_chunked) (or give the
+    /// length with [`from_reader`](Body::from_reader)).
+    ///
+    /// Fails with [`Error::Io`] when the file cannot be opened.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
+    /// let body = xo_sdk::Body::from_file("/backups/web.xva").await?;
+    /// let vm = client.pools().import_vm_xva("pool-uuid", body).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn from_file(path: impl AsRef<Path>) -> Result<Body> {
+        let path = path.as_ref();
+        let with_path = |e: std::io::Error| {
+            Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", path.display()),
+            ))
+        };
+        let file = tokio::fs::File::open(path).await.map_err(with_path)?;
+        // The metadata of the open file, not of the path: no race with a
+        // rename in between.
+        let meta = file.metadata().await.map_err(with_path)?;
+        let length = meta.is_file().then_some(meta.len());
+        Ok(Body::streamed(
+            transfer::reader_stream(file, length),
+            length,
+            false,
+        ))
+    }
+
+    /// A body read from `reader`, in chunks, as it is sent: exactly
+    /// `length` bytes, announced as `Content-Length`. A reader that ends
+    /// sooner fails the call; bytes past `length` are never read.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
+    /// // 1 GiB of zeros as a raw disk.
+    /// let size = 1 << 30;
+    /// let body = xo_sdk::Body::from_reader(tokio::io::repeat(0).take(size), size);
+    /// # use tokio::io::AsyncReadExt;
+    /// client.vdis().import_to_existing_raw("vdi-uuid", body).send().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_reader<R>(reader: R, length: u64) -> Body
+    where
+        R: AsyncRead + Send + 'static,
+    {
+        Body::streamed(
+            transfer::reader_stream(reader, Some(length)),
+            Some(length),
+            false,
+        )
+    }
+
+    /// A body read from `reader` to its end, of unknown length: sent with
+    /// chunked transfer encoding (no `Content-Length`). Xen Orchestra
+    /// refuses that for VDI imports (HTTP 500); give the length with
+    /// [`from_reader`](Body::from_reader) whenever you know it.
+    pub fn from_reader_chunked<R>(reader: R) -> Body
+    where
+        R: AsyncRead + Send + 'static,
+    {
+        Body::streamed(transfer::reader_stream(reader, None), None, true)
+    }
+
     /// A body from a stream of chunks, with its total length when known.
+    ///
+    /// `Some(length)` is announced as `Content-Length`, and the stream must
+    /// yield exactly that many bytes. `None` is the explicit choice of
+    /// chunked transfer encoding: Xen Orchestra refuses that for VDI
+    /// imports (HTTP 500).
     pub fn from_stream<S>(stream: S, length: Option<u64>) -> Self
     where
         S: futures::TryStream + Send + 'static,
-        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S::Error: Into<BoxError>,
         Bytes: From<S::Ok>,
     {
-        Body {
-            inner: BodyInner::Stream {
-                body: reqwest::Body::wrap_stream(stream),
-                length,
-            },
-        }
+        let stream = stream.into_stream().map_ok(Bytes::from).map_err(Into::into);
+        Body::streamed(Box::pin(stream), length, length.is_none())
+    }
+
+    /// Accept chunked transfer encoding (no `Content-Length`) if the length
+    /// of this body is unknown, instead of failing the call. No effect on
+    /// a body of known length.
+    pub fn allow_chunked(mut self) -> Body {
+        self.chunked_ok = true;
+        self
+    }
+
+    /// Call `f` each time a chunk of the body is handed to the connection,
+    /// with the bytes sent so far and the body's length. Runs on the
+    /// connection's task: keep it cheap (update a counter, a progress bar).
+    /// An in-memory body sent again by a retry counts from zero again.
+    pub fn on_progress(mut self, f: impl FnMut(Progress) + Send + 'static) -> Body {
+        self.progress = Some(Arc::new(Mutex::new(Box::new(f))));
+        self
     }
 
     /// The length of the body, when known.
     pub fn length(&self) -> Option<u64> {
-        match &self.inner {
-            BodyInner::Bytes(b) => Some(b.len() as u64),
-            BodyInner::Stream { length, .. } => *length,
-        }
+        self.length
     }
 
     /// Whether the body can be sent more than once (in-memory bytes can;
     /// a stream cannot, so it is never retried or redirected).
     pub fn is_replayable(&self) -> bool {
-        matches!(self.inner, BodyInner::Bytes(_))
+        matches!(self.source, Source::Bytes(_))
+    }
+
+    /// Why this body cannot be sent as it is, if it cannot.
+    pub(crate) fn length_problem(&self) -> Option<&'static str> {
+        (self.length.is_none() && !self.chunked_ok).then_some(
+            "the length of the body is unknown, and the request would go out without a \
+             Content-Length, which many servers refuse (Xen Orchestra answers 500 to a VDI \
+             import without one); give the length (Body::from_reader) or accept chunked \
+             encoding (Body::allow_chunked)",
+        )
     }
 
     pub(crate) fn into_outgoing(self) -> OutgoingBody {
-        match self.inner {
-            BodyInner::Bytes(b) => OutgoingBody::Bytes(b),
-            BodyInner::Stream { body, length } => OutgoingBody::Stream {
-                body: Some(body),
-                length,
-            },
+        let source = match self.source {
+            Source::Bytes(b) => RawSource::Bytes(b),
+            Source::Stream(s) => {
+                RawSource::Stream(Some(s.into_inner().unwrap_or_else(|e| e.into_inner())))
+            }
+        };
+        OutgoingBody::Raw {
+            source,
+            length: self.length,
+            progress: self.progress,
         }
     }
 }
@@ -74,13 +250,22 @@ impl Body {
 /// A request body as the send loop holds it across attempts.
 pub(crate) enum OutgoingBody {
     None,
-    /// Cheap to clone: resent as is on a retry or redirect.
+    /// A JSON body. Cheap to clone: resent as is on a retry or redirect.
+    Bytes(Bytes),
+    /// A raw body (an upload), sent through [`Upload`] so that its
+    /// progress is seen.
+    Raw {
+        source: RawSource,
+        length: Option<u64>,
+        progress: Option<Arc<Mutex<ProgressFn>>>,
+    },
+}
+
+pub(crate) enum RawSource {
+    /// Resent from the start by every attempt.
     Bytes(Bytes),
     /// Taken by the first attempt; `None` afterwards.
-    Stream {
-        body: Option<reqwest::Body>,
-        length: Option<u64>,
-    },
+    Stream(Option<ChunkStream>),
 }
 
 impl OutgoingBody {
@@ -88,17 +273,35 @@ impl OutgoingBody {
     pub(crate) fn can_send_again(&self) -> bool {
         match self {
             OutgoingBody::None | OutgoingBody::Bytes(_) => true,
-            OutgoingBody::Stream { body, .. } => body.is_some(),
+            OutgoingBody::Raw { source, .. } => match source {
+                RawSource::Bytes(_) => true,
+                RawSource::Stream(s) => s.is_some(),
+            },
         }
     }
 
     /// Attach the body to one attempt. A stream goes with the first attempt
     /// only; callers check [`can_send_again`](Self::can_send_again) first.
-    pub(crate) fn attach(&mut self, request: &mut reqwest::Request) {
+    /// For an upload, returns what the send loop watches of it.
+    pub(crate) fn attach(&mut self, request: &mut reqwest::Request) -> Option<Arc<Activity>> {
         match self {
-            OutgoingBody::None => {}
-            OutgoingBody::Bytes(b) => *request.body_mut() = Some(b.clone().into()),
-            OutgoingBody::Stream { body, length } => {
+            OutgoingBody::None => None,
+            OutgoingBody::Bytes(b) => {
+                *request.body_mut() = Some(b.clone().into());
+                None
+            }
+            OutgoingBody::Raw {
+                source,
+                length,
+                progress,
+            } => {
+                let source = match source {
+                    RawSource::Bytes(b) => UploadSource::Bytes {
+                        data: b.clone(),
+                        pos: 0,
+                    },
+                    RawSource::Stream(s) => UploadSource::Stream(s.take()?),
+                };
                 if let Some(n) = length {
                     // A known length goes out as Content-Length instead of
                     // chunked encoding (XO's VDI import requires it).
@@ -106,9 +309,10 @@ impl OutgoingBody {
                         .headers_mut()
                         .insert(reqwest::header::CONTENT_LENGTH, (*n).into());
                 }
-                if let Some(b) = body.take() {
-                    *request.body_mut() = Some(b);
-                }
+                let activity = Activity::new();
+                let upload = Upload::new(source, *length, progress.clone(), activity.clone());
+                *request.body_mut() = Some(reqwest::Body::wrap_stream(upload));
+                Some(activity)
             }
         }
     }
@@ -117,7 +321,10 @@ impl OutgoingBody {
 impl From<Bytes> for Body {
     fn from(b: Bytes) -> Self {
         Body {
-            inner: BodyInner::Bytes(b),
+            length: Some(b.len() as u64),
+            source: Source::Bytes(b),
+            chunked_ok: false,
+            progress: None,
         }
     }
 }
@@ -142,17 +349,77 @@ impl From<String> for Body {
 
 type Chunks = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
-/// A response body as a stream of byte chunks.
+/// The timers a download may have, boxed together: most have none (the
+/// read-idle timeout is reqwest's), and a `ByteStream` stays small.
+struct Timers {
+    /// The call's total timeout.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The read-idle timer the runtime runs itself (the answer to an
+    /// upload, sent without reqwest's read timeout).
+    idle: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
+}
+
+impl Timers {
+    /// Whether the total timeout has elapsed.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
+        self.deadline
+            .as_mut()
+            .is_some_and(|d| d.as_mut().poll(cx).is_ready())
+    }
+
+    /// Whether the read-idle timeout has elapsed.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> bool {
+        self.idle
+            .as_mut()
+            .is_some_and(|(_, t)| t.as_mut().poll(cx).is_ready())
+    }
+
+    /// A chunk arrived: the idle wait starts again.
+    fn reset_idle(&mut self) {
+        if let Some((timeout, t)) = self.idle.as_mut() {
+            t.as_mut().reset(tokio::time::Instant::now() + *timeout);
+        }
+    }
+}
+
+/// A response body as a stream of byte chunks (binary exports, logs), in
+/// constant memory whatever its size.
+///
+/// Read it as a [`Stream`] of [`Bytes`], as an
+/// [`AsyncRead`](Self::into_async_read), copy it to a writer
+/// ([`write_to`](Self::write_to)) or into a file
+/// ([`save_to`](Self::save_to), which never leaves a partial file).
 ///
 /// A read that waits longer than the client's read timeout ends the stream
 /// with [`Error::Timeout`]; so does the call's total timeout, when one was
-/// set with [`CallOptions::timeout`](super::CallOptions::timeout).
+/// set with [`CallOptions::timeout`](super::CallOptions::timeout). A body
+/// shorter than its announced `Content-Length` ends with an error, never
+/// with a quiet end of stream (HTTP/1.1 and HTTP/2 report it as a broken
+/// connection, [`Error::Transport`]). Without a `Content-Length` (XO sends
+/// none with exports) the chunked encoding still tells a complete body
+/// from a cut one. Dropping the stream closes the connection.
+///
+/// ```no_run
+/// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
+/// let bytes = client
+///     .vms()
+///     .export_xva("vm-uuid")
+///     .send()
+///     .await?
+///     .on_progress(|p| eprintln!("{} bytes", p.bytes))
+///     .save_to("/backups/web.xva")
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct ByteStream {
     chunks: Chunks,
     content_length: Option<u64>,
+    received: u64,
     site: CallSite,
-    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    timers: Option<Box<Timers>>,
     timeout_label: &'static str,
+    progress: Option<Box<ProgressFn>>,
     done: bool,
 }
 
@@ -161,6 +428,7 @@ impl std::fmt::Debug for ByteStream {
         f.debug_struct("ByteStream")
             .field("tool", &self.site.tool)
             .field("content_length", &self.content_length)
+            .field("received", &self.received)
             .finish_non_exhaustive()
     }
 }
@@ -171,25 +439,143 @@ impl ByteStream {
         site: CallSite,
         deadline: Option<tokio::time::Instant>,
         timeout_label: &'static str,
+        idle: Option<Duration>,
     ) -> Self {
         ByteStream {
             content_length: resp.content_length(),
+            received: 0,
             chunks: Box::pin(resp.bytes_stream()),
             site,
-            deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d))),
+            timers: (deadline.is_some() || idle.is_some()).then(|| {
+                Box::new(Timers {
+                    deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d))),
+                    idle: idle.map(|t| (t, Box::pin(tokio::time::sleep(t)))),
+                })
+            }),
             timeout_label,
+            progress: None,
             done: false,
         }
     }
 
-    /// The length the server announced, if it sent one.
+    /// The length the server announced, if it sent one (Xen Orchestra
+    /// usually does not for exports).
     pub fn content_length(&self) -> Option<u64> {
         self.content_length
+    }
+
+    /// Bytes received so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.received
     }
 
     /// Where the stream comes from (tool, method, path template).
     pub fn site(&self) -> &CallSite {
         &self.site
+    }
+
+    /// Call `f` after each chunk received, with the bytes received so far
+    /// and the announced length, if any. Runs on the reading task: keep it
+    /// cheap.
+    ///
+    /// ```no_run
+    /// # async fn demo(stream: xo_sdk::ByteStream) -> xo_sdk::Result<()> {
+    /// let n = stream
+    ///     .on_progress(|p| match p.total {
+    ///         Some(t) => eprintln!("{}/{t}", p.bytes),
+    ///         None => eprintln!("{}", p.bytes),
+    ///     })
+    ///     .write_to(tokio::io::sink())
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_progress(mut self, f: impl FnMut(Progress) + Send + 'static) -> Self {
+        self.progress = Some(Box::new(Box::new(f)));
+        self
+    }
+
+    /// The body as a [`tokio::io::AsyncRead`] (and `AsyncBufRead`), for
+    /// code that reads bytes rather than chunks (decompressors, parsers,
+    /// `tokio::io::copy`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: xo_sdk::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use tokio::io::AsyncBufReadExt;
+    /// let log = client.hosts().get_audit_log("host-uuid").send().await?;
+    /// let mut lines = log.into_async_read().lines();
+    /// while let Some(line) = lines.next_line().await? {
+    ///     println!("{line}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_async_read(self) -> ByteStreamReader {
+        ByteStreamReader::new(self)
+    }
+
+    /// Copy the whole body into `writer` (then flush it) and return the
+    /// number of bytes. Fails with the stream's error, or [`Error::Io`]
+    /// when writing fails; the writer then holds a partial body.
+    ///
+    /// ```no_run
+    /// # async fn demo(stream: xo_sdk::ByteStream) -> xo_sdk::Result<()> {
+    /// let mut stdout = tokio::io::stdout();
+    /// stream.write_to(&mut stdout).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn write_to<W>(mut self, mut writer: W) -> Result<u64>
+    where
+        W: AsyncWrite + Unpin,
+    {
+        let mut written = 0u64;
+        while let Some(chunk) = self.next().await {
+            let chunk = chunk?;
+            writer.write_all(&chunk).await?;
+            written += chunk.len() as u64;
+        }
+        writer.flush().await?;
+        Ok(written)
+    }
+
+    /// Save the whole body to the file at `path` and return the number of
+    /// bytes.
+    ///
+    /// The body goes to a temporary file in the same directory
+    /// (`.<name>.<random>.part`), which is flushed, synced to disk and
+    /// renamed onto `path` only when the whole body has arrived. If the
+    /// transfer fails (a broken connection, a body shorter than its
+    /// `Content-Length`, a timeout, a full disk) or the future is dropped,
+    /// the temporary file is removed and `path` is left as it was: absent,
+    /// or the previous file. An existing file at `path` is replaced
+    /// atomically on success.
+    pub async fn save_to(self, path: impl AsRef<Path>) -> Result<u64> {
+        let dest = path.as_ref();
+        let (temp, file) = TempFile::create(dest).await?;
+        let mut out = tokio::io::BufWriter::with_capacity(SAVE_BUFFER, file);
+        let result: Result<u64> = async {
+            let n = self.write_to(&mut out).await?;
+            out.get_ref().sync_all().await?;
+            Ok(n)
+        }
+        .await;
+        let mut file = out.into_inner();
+        match result {
+            Ok(n) => {
+                drop(file);
+                temp.persist(dest).await?;
+                Ok(n)
+            }
+            Err(e) => {
+                // Let any write still in flight finish, so that the file
+                // can be removed everywhere.
+                let _ = file.flush().await;
+                drop(file);
+                temp.remove().await;
+                Err(e)
+            }
+        }
     }
 
     /// Decode the body as newline-delimited JSON, one `T` per line, with
@@ -211,48 +597,99 @@ impl ByteStream {
 
     /// Collect the whole body in memory. Only for small bodies.
     pub async fn collect(mut self) -> Result<Bytes> {
-        use futures::StreamExt;
         let mut buf = Vec::new();
         while let Some(chunk) = self.next().await {
             buf.extend_from_slice(&chunk?);
         }
         Ok(Bytes::from(buf))
     }
+
+    fn end_with(&mut self, e: Error) -> Poll<Option<Result<Bytes>>> {
+        self.done = true;
+        Poll::Ready(Some(Err(e)))
+    }
 }
+
+/// Write buffer of [`ByteStream::save_to`]: network chunks are often small,
+/// and every write to a `tokio::fs::File` is a trip to the blocking pool.
+const SAVE_BUFFER: usize = 1 << 20;
 
 impl Stream for ByteStream {
     type Item = Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.done {
+        let this = &mut *self;
+        if this.done {
             return Poll::Ready(None);
         }
-        if let Some(deadline) = self.deadline.as_mut() {
-            if deadline.as_mut().poll(cx).is_ready() {
-                self.done = true;
-                return Poll::Ready(Some(Err(Error::Timeout {
-                    site: self.site.clone(),
+        if let Some(timers) = this.timers.as_mut() {
+            if timers.poll_deadline(cx) {
+                let site = this.site.clone();
+                return this.end_with(Error::Timeout {
+                    site,
                     what: "total",
-                })));
+                });
             }
         }
-        match self.chunks.as_mut().poll_next(cx) {
+        match this.chunks.as_mut().poll_next(cx) {
             Poll::Ready(Some(Err(e))) => {
                 // One error ends the stream: the connection is gone.
-                self.done = true;
-                let label = self.timeout_label;
-                Poll::Ready(Some(Err(super::request::transport(
-                    self.site.clone(),
-                    e,
-                    label,
-                ))))
+                let e = super::request::transport(this.site.clone(), e, this.timeout_label);
+                this.end_with(e)
             }
-            Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(Ok(b))),
+            Poll::Ready(Some(Ok(b))) => {
+                this.received += b.len() as u64;
+                if let Some(timers) = this.timers.as_mut() {
+                    timers.reset_idle();
+                }
+                if let Some(f) = this.progress.as_mut() {
+                    f(Progress {
+                        bytes: this.received,
+                        total: this.content_length,
+                    });
+                }
+                Poll::Ready(Some(Ok(b)))
+            }
             Poll::Ready(None) => {
-                self.done = true;
+                if let Some(n) = this.content_length {
+                    // hyper reports a cut body as an error first; this is
+                    // the last line of defence.
+                    if this.received != n {
+                        let reason = format!(
+                            "the body ended after {} of the {n} bytes announced by Content-Length",
+                            this.received
+                        );
+                        let site = this.site.clone();
+                        return this.end_with(Error::Decode {
+                            site,
+                            reason,
+                            excerpt: String::new(),
+                        });
+                    }
+                }
+                this.done = true;
                 Poll::Ready(None)
             }
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                if let Some(timers) = this.timers.as_mut() {
+                    if timers.poll_idle(cx) {
+                        let site = this.site.clone();
+                        let what = this.timeout_label;
+                        return this.end_with(Error::Timeout { site, what });
+                    }
+                }
+                Poll::Pending
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn byte_stream_stays_small() {
+        // It is embedded in every NDJSON stream; rarely used parts are boxed.
+        let size = std::mem::size_of::<super::ByteStream>();
+        assert!(size <= 128, "ByteStream is {size} bytes");
     }
 }

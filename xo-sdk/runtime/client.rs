@@ -1,6 +1,6 @@
 //! The HTTP client shared by every generated service.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
@@ -93,6 +93,69 @@ pub(crate) struct ClientInner {
     /// client only has connect and read-idle timeouts, a caller-supplied
     /// one may have anything.
     pub(crate) timeout_label: &'static str,
+    /// The read-idle timeout the runtime enforces itself on requests with a
+    /// raw body (see [`ClientInner::transfer_http`]); `None` for a
+    /// caller-supplied client, whose own settings apply.
+    pub(crate) idle_timeout: Option<Duration>,
+    transfer: TransferHttp,
+}
+
+/// The HTTP client of requests with a raw body (uploads).
+///
+/// reqwest's read timeout runs from the moment a request is sent until its
+/// answer's head arrives: it would end any upload that lasts longer than
+/// the timeout, however fast the bytes flow. Uploads therefore go through a
+/// second client without it, built on first use with the same settings,
+/// and the runtime enforces the idle timeout itself (no upload progress,
+/// then no answer, for that long).
+enum TransferHttp {
+    /// A caller-supplied client: used for uploads too.
+    Same,
+    /// Built from the recipe on first use.
+    Lazy {
+        recipe: HttpRecipe,
+        client: OnceLock<std::result::Result<reqwest::Client, String>>,
+    },
+}
+
+/// What it takes to build the SDK's own `reqwest::Client`.
+struct HttpRecipe {
+    connect_timeout: Option<Duration>,
+    root_pems: Vec<Vec<u8>>,
+    accept_invalid_certs: bool,
+}
+
+impl HttpRecipe {
+    fn build(&self, read_timeout: Option<Duration>) -> Result<reqwest::Client> {
+        let mut b = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            // Redirects are followed by the send loop, which keeps them
+            // same-origin and re-sends the body and credentials itself.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(t) = self.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(t) = read_timeout {
+            b = b.read_timeout(t);
+        }
+        b = configure_tls(b, &self.root_pems, self.accept_invalid_certs)?;
+        b.build()
+            .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))
+    }
+}
+
+impl ClientInner {
+    /// The client for requests with a raw body: without reqwest's read
+    /// timeout (see [`TransferHttp`]).
+    pub(crate) fn transfer_http(&self) -> Result<&reqwest::Client> {
+        match &self.transfer {
+            TransferHttp::Same => Ok(&self.http),
+            TransferHttp::Lazy { recipe, client } => client
+                .get_or_init(|| recipe.build(None).map_err(|e| e.to_string()))
+                .as_ref()
+                .map_err(|e| Error::Config(e.clone())),
+        }
+    }
 }
 
 /// An API client: cheap to clone (one `Arc`), `Send + Sync`.
@@ -258,6 +321,12 @@ impl ClientBuilder {
     /// `.redirect(reqwest::redirect::Policy::none())`: the SDK follows
     /// same-origin 307/308 redirects itself, keeping credentials, and a
     /// redirect followed inside reqwest escapes those checks.
+    ///
+    /// reqwest's `read_timeout` runs from the moment a request is sent
+    /// until the head of its answer: on a caller-supplied client it also
+    /// ends any upload that lasts longer, however fast it moves (the SDK's
+    /// own client sends uploads without it and enforces an idle timeout
+    /// itself).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -275,7 +344,9 @@ impl ClientBuilder {
     /// [`Error::Timeout`] when no byte of the answer arrives for this long.
     /// It does not limit a transfer that keeps moving; for a limit on the
     /// whole call use [`CallOptions::timeout`](super::CallOptions::timeout).
-    /// `None` disables it.
+    /// For an upload (a raw request body) it is the longest time without
+    /// upload progress (`write idle`), then the longest wait for the answer
+    /// once the body is sent (`read idle`). `None` disables it.
     pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.read_timeout = timeout.into();
         self.transport_settings.push("read_timeout");
@@ -322,7 +393,7 @@ impl ClientBuilder {
         }
         let base_url = normalize_base_url(&self.url, self.api.base_path)?;
         let auth = wire_auth(&self.credentials, self.api.auth)?;
-        let (http, timeout_label) = match self.http {
+        let (http, timeout_label, idle_timeout, transfer) = match self.http {
             Some(http) => {
                 if let Some(setting) = self.transport_settings.first() {
                     return Err(Error::Config(format!(
@@ -330,26 +401,20 @@ impl ClientBuilder {
                          configure that client instead"
                     )));
                 }
-                (http, "request")
+                (http, "request", None, TransferHttp::Same)
             }
             None => {
-                let mut b = reqwest::Client::builder()
-                    .user_agent(USER_AGENT)
-                    // Redirects are followed by the send loop, which keeps
-                    // them same-origin and re-sends the body and
-                    // credentials itself.
-                    .redirect(reqwest::redirect::Policy::none());
-                if let Some(t) = self.connect_timeout {
-                    b = b.connect_timeout(t);
-                }
-                if let Some(t) = self.read_timeout {
-                    b = b.read_timeout(t);
-                }
-                b = configure_tls(b, &self.root_pems, self.accept_invalid_certs)?;
-                let http = b
-                    .build()
-                    .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
-                (http, "read idle")
+                let recipe = HttpRecipe {
+                    connect_timeout: self.connect_timeout,
+                    root_pems: self.root_pems,
+                    accept_invalid_certs: self.accept_invalid_certs,
+                };
+                let http = recipe.build(self.read_timeout)?;
+                let transfer = TransferHttp::Lazy {
+                    recipe,
+                    client: OnceLock::new(),
+                };
+                (http, "read idle", self.read_timeout, transfer)
             }
         };
         Ok(Client {
@@ -361,6 +426,8 @@ impl ClientBuilder {
                 auth,
                 retry: self.retry,
                 timeout_label,
+                idle_timeout,
+                transfer,
             }),
         })
     }

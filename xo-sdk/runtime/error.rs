@@ -79,6 +79,7 @@ pub enum Error {
         /// Where the call was going.
         site: CallSite,
         /// Which timeout elapsed: `connect`, `read idle` (no byte received
+        /// for the read timeout), `write idle` (an upload made no progress
         /// for the read timeout), `total` (the per-call timeout) or
         /// `request` (a timeout of a caller-supplied `reqwest::Client`).
         what: &'static str,

@@ -17,7 +17,13 @@
 //! * **Retries** follow the operation's DADL policy, made safe: see
 //!   [`RetryConfig`]. Per call: [`CallOptions`].
 //! * **Timeouts.** Connect (30 s) and read-idle (5 min) by default, no total
-//!   timeout unless [`CallOptions::timeout`] asks for one.
+//!   timeout unless [`CallOptions::timeout`] asks for one. An upload is
+//!   bounded by the idle time, never by its duration.
+//! * **Transfers** run in constant memory: a raw request [`Body`] is read
+//!   in 256 KiB chunks and goes out with a `Content-Length` (an unknown
+//!   length must be accepted explicitly); a binary answer is a
+//!   [`ByteStream`] that can be saved to a file atomically. Both report
+//!   [`Progress`]; dropping either stops the transfer.
 //! * **Tracing.** One `api_call` span per call (DEBUG level) with `tool`,
 //!   `method`, `path` (the template), `status`, `attempt` and `elapsed_ms`;
 //!   events for responses, failures, retries and redirects. Never a URL,
@@ -33,6 +39,7 @@ mod scalar;
 mod spec;
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 mod tls;
+mod transfer;
 pub mod wire;
 
 pub use body::{Body, ByteStream};
@@ -48,6 +55,7 @@ pub use spec::{
     ApiSpec, AuthSpec, Backoff, ErrorPolicy, HttpMethod, IdempotencySpec, OperationSpec,
     RequestBodyKind, ResponseKind,
 };
+pub use transfer::{ByteStreamReader, Progress};
 
 // Re-exported so generated code (and scratch crates that contain only
 // generated code) need no direct serde/serde_json dependency.

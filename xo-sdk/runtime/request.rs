@@ -108,7 +108,9 @@ enum Reply {
         headers: HeaderMap,
         body: Bytes,
     },
-    Stream(reqwest::Response),
+    /// The response, and the read-idle timeout the runtime must enforce
+    /// on its body itself (the answer to an upload).
+    Stream(reqwest::Response, Option<Duration>),
 }
 
 impl Request {
@@ -314,6 +316,9 @@ impl Request {
                     .raw_body
                     .take()
                     .ok_or_else(|| self.invalid("body", "this operation needs a request body"))?;
+                if let Some(reason) = body.length_problem() {
+                    return Err(self.invalid("body", reason));
+                }
                 let ct = static_header_value(content_type)
                     .ok_or_else(|| self.invalid("body", "invalid content type"))?;
                 (body.into_outgoing(), Some(ct))
@@ -427,7 +432,7 @@ impl Request {
     pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
         match self.dispatch(Want::Body).await? {
             (Reply::Bytes(body) | Reply::Full { body, .. }, site, _) => decode_json(&body, &site),
-            (Reply::Stream(_), site, _) => Err(internal(site)),
+            (Reply::Stream(..), site, _) => Err(internal(site)),
         }
     }
 
@@ -459,8 +464,8 @@ impl Request {
     pub async fn send_stream(self) -> Result<ByteStream> {
         let label = self.client.inner.timeout_label;
         match self.dispatch(Want::Stream).await? {
-            (Reply::Stream(resp), site, deadline) => {
-                Ok(ByteStream::from_response(resp, site, deadline, label))
+            (Reply::Stream(resp, idle), site, deadline) => {
+                Ok(ByteStream::from_response(resp, site, deadline, label, idle))
             }
             (_, site, _) => Err(internal(site)),
         }
@@ -502,9 +507,37 @@ async fn send_loop(
         };
         let mut request = reqwest::Request::new(p.method.clone(), p.url.clone());
         *request.headers_mut() = headers;
-        p.body.attach(&mut request);
-        let (failure, err, retry_after) = match inner.http.execute(request).await {
+        // An upload goes through the transfer client, under the runtime's
+        // own idle watchdog (see `ClientInner::transfer_http`).
+        let upload = p.body.attach(&mut request);
+        let (http, idle) = match &upload {
+            Some(_) => (inner.transfer_http()?, inner.idle_timeout),
+            None => (&inner.http, None),
+        };
+        let outcome = match (&upload, idle) {
+            (Some(activity), Some(t)) => {
+                let exec = std::pin::pin!(http.execute(request));
+                let watchdog = std::pin::pin!(activity.idle(t));
+                match futures::future::select(exec, watchdog).await {
+                    futures::future::Either::Left((r, _)) => r,
+                    // A timeout is never retried.
+                    futures::future::Either::Right((what, _)) => {
+                        return Err(Error::Timeout {
+                            site: site.clone(),
+                            what,
+                        });
+                    }
+                }
+            }
+            _ => http.execute(request).await,
+        };
+        let (failure, err, retry_after) = match outcome {
             Err(e) => {
+                if let Some(local) = upload.as_ref().and_then(|a| a.take_failure()) {
+                    // The body's own source failed (or did not match its
+                    // length): that, not the aborted request, is the error.
+                    return Err(local.into_error(site.clone()));
+                }
                 let failure = classify(&e);
                 tracing::debug!(attempt, ?failure, "request failed");
                 (
@@ -538,11 +571,11 @@ async fn send_loop(
                 }
                 if status < 300 {
                     let kept = match want {
-                        Want::Stream => return Ok(Reply::Stream(resp)),
+                        Want::Stream => return Ok(Reply::Stream(resp, idle)),
                         Want::Full => Some(resp.headers().clone()),
                         Want::Body => None,
                     };
-                    match resp.bytes().await {
+                    match read_body(resp, idle, inner.timeout_label).await {
                         Ok(body) => {
                             return Ok(match kept {
                                 Some(headers) => Reply::Full {
@@ -553,7 +586,7 @@ async fn send_loop(
                                 None => Reply::Bytes(body),
                             });
                         }
-                        Err(e) => {
+                        Err(BodyError::Transport(e)) => {
                             // The server answered, so it has processed the
                             // request: this is never `NotSent`.
                             let failure = match classify(&e) {
@@ -567,10 +600,16 @@ async fn send_loop(
                                 None,
                             )
                         }
+                        Err(BodyError::Idle(what)) => {
+                            return Err(Error::Timeout {
+                                site: site.clone(),
+                                what,
+                            });
+                        }
                     }
                 } else {
                     let retry_after = retry_after_of(&resp, spec);
-                    let err = api_error(resp, site.clone(), spec, retry_after).await;
+                    let err = api_error(resp, site.clone(), spec, retry_after, idle).await;
                     (Failure::Status(status), err, retry_after)
                 }
             }
@@ -714,11 +753,50 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8], site: &CallSite) ->
     })
 }
 
+/// Why reading a successful answer failed.
+enum BodyError {
+    Transport(reqwest::Error),
+    /// The runtime's own read-idle timeout (answers to uploads).
+    Idle(&'static str),
+}
+
+/// One chunk of an answer, under the runtime's read-idle timeout when it
+/// enforces one itself (answers to uploads; otherwise reqwest's applies).
+async fn next_chunk(
+    resp: &mut reqwest::Response,
+    idle: Option<Duration>,
+    label: &'static str,
+) -> std::result::Result<Option<Bytes>, BodyError> {
+    match idle {
+        None => resp.chunk().await.map_err(BodyError::Transport),
+        Some(t) => match tokio::time::timeout(t, resp.chunk()).await {
+            Ok(r) => r.map_err(BodyError::Transport),
+            Err(_) => Err(BodyError::Idle(label)),
+        },
+    }
+}
+
+/// Read a whole (successful) answer.
+async fn read_body(
+    mut resp: reqwest::Response,
+    idle: Option<Duration>,
+    label: &'static str,
+) -> std::result::Result<Bytes, BodyError> {
+    if idle.is_none() {
+        return resp.bytes().await.map_err(BodyError::Transport);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = next_chunk(&mut resp, idle, label).await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
 /// Read at most [`MAX_ERROR_BODY`] bytes of an error answer. A failure
 /// while reading just shortens the body: the status is what matters.
-async fn read_bounded(mut resp: reqwest::Response) -> Vec<u8> {
+async fn read_bounded(mut resp: reqwest::Response, idle: Option<Duration>) -> Vec<u8> {
     let mut body = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
+    while let Ok(Some(chunk)) = next_chunk(&mut resp, idle, "read idle").await {
         let room = MAX_ERROR_BODY - body.len();
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if body.len() >= MAX_ERROR_BODY {
@@ -733,9 +811,10 @@ async fn api_error(
     site: CallSite,
     spec: &OperationSpec,
     retry_after: Option<Duration>,
+    idle: Option<Duration>,
 ) -> Error {
     let status = resp.status().as_u16();
-    let body = read_bounded(resp).await;
+    let body = read_bounded(resp, idle).await;
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     let policy = spec.errors;
     let code = policy
