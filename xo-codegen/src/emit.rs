@@ -186,6 +186,7 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
     });
     let count = api.operations.len();
     let types_module = emit_types(&api.types);
+    let tool_index = emit_tool_index(api);
     let ops_doc = format!(
         " Every operation of the API ({count}), in DADL file order: the tool index at run time."
     );
@@ -203,7 +204,67 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         #(#policy_items)*
         #client_items
         #types_module
+        #tool_index
         #(#modules)*
+    }
+}
+
+/// A documentation-only module: every DADL tool with its Rust path, so
+/// that users who know the tool names (ToolMesh, the DADL file) find them.
+fn emit_tool_index(api: &Api) -> TokenStream {
+    let requires = api
+        .operations
+        .iter()
+        .any(|op| op.hints.iter().any(|(k, _)| k == "requires"));
+    let mut text = format!(
+        " Every tool of the `{}` API description ({} tools) and where it lives in Rust.\n\n",
+        api.name,
+        api.operations.len()
+    );
+    text.push_str(" | tool | Rust | method | path | access |");
+    if requires {
+        text.push_str(" requires |");
+    }
+    text.push_str("\n |---|---|---|---|---|");
+    if requires {
+        text.push_str("---|");
+    }
+    text.push('\n');
+    for op in &api.operations {
+        let service = api
+            .resources
+            .iter()
+            .find(|r| r.module == op.module)
+            .map(|r| r.service_type.as_str())
+            .unwrap_or_default();
+        let cell = |s: &str| s.replace('|', "\\|");
+        text.push_str(&format!(
+            " | `{}` | [`{}().{}()`](crate::{}::{}::{}) | {} | `{}` | {} |",
+            op.tool,
+            op.module,
+            op.method_name,
+            op.module,
+            service,
+            op.method_name,
+            op.http_method,
+            cell(&op.path),
+            op.access.as_deref().map(cell).unwrap_or_default(),
+        ));
+        if requires {
+            let r = op
+                .hints
+                .iter()
+                .find(|(k, _)| k == "requires")
+                .map(|(_, v)| cell(v));
+            text.push_str(&format!(" {} |", r.unwrap_or_default()));
+        }
+        text.push('\n');
+    }
+    let lines = text.lines().map(|l| quote!(#![doc = #l]));
+    quote! {
+        pub mod tool_index {
+            #(#lines)*
+        }
     }
 }
 

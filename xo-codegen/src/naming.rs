@@ -145,6 +145,7 @@ pub fn pascal(name: &str) -> String {
 /// would get one of them gets a trailing `_` (`/types` → `types_`).
 pub const RESERVED_MODULES: &[&str] = &[
     "types",
+    "tool_index",
     "builder",
     "from_runtime",
     "from_env",
