@@ -242,9 +242,44 @@ pub(crate) fn watch_tasks(sh: &Arc<Shared>, ctx: &Ctx) -> XoResult<Response> {
     Ok(r)
 }
 
-/// `GET /tasks/{id}?wait=true`: answers once the task is no longer pending.
+/// Counts a waiting `wait=true` request for as long as it lives.
+struct WaitGuard<'a>(&'a Shared);
+
+impl<'a> WaitGuard<'a> {
+    fn new(sh: &'a Shared) -> Self {
+        sh.wait_requests.fetch_add(1, Ordering::SeqCst);
+        sh.waits_in_flight.fetch_add(1, Ordering::SeqCst);
+        WaitGuard(sh)
+    }
+}
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        self.0.waits_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// An answer whose body fails right after the head: the server closes the
+/// connection mid-answer and the client sees a broken connection.
+fn broken_answer() -> Response {
+    let body = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped by test hook"))
+    });
+    let mut r = (StatusCode::OK, Body::from_stream(body)).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// `GET /tasks/{id}?wait=true`: answers once the task is no longer pending,
+/// or breaks the connection when [`crate::Sim::drop_task_waits`] is called.
 pub(crate) async fn wait_task(sh: &Arc<Shared>, _ctx: &Ctx, id: &str) -> XoResult<Response> {
     let mut rx = sh.tx.subscribe();
+    let mut cut = sh.wait_generation.subscribe();
+    cut.mark_unchanged();
+    let _guard = WaitGuard::new(sh);
     loop {
         {
             let store = sh.lock();
@@ -253,11 +288,14 @@ pub(crate) async fn wait_task(sh: &Arc<Shared>, _ctx: &Ctx, id: &str) -> XoResul
                 return Ok(ok_json(t));
             }
         }
-        match rx.recv().await {
-            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-            Err(broadcast::error::RecvError::Closed) => {
-                return Err(XoError::internal("server shutting down"));
-            }
+        tokio::select! {
+            _ = cut.changed() => return Ok(broken_answer()),
+            msg = rx.recv() => match msg {
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => {
+                    return Err(XoError::internal("server shutting down"));
+                }
+            },
         }
     }
 }

@@ -52,7 +52,7 @@ mod transfer;
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -103,6 +103,13 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) requests: AtomicU64,
     pub(crate) sse_generation: watch::Sender<u64>,
+    /// Bumped by [`Sim::drop_task_waits`]: in-flight `wait=true` requests
+    /// end by breaking their connection.
+    pub(crate) wait_generation: watch::Sender<u64>,
+    /// `GET /tasks/{id}?wait=true` requests received.
+    pub(crate) wait_requests: AtomicU64,
+    /// `GET /tasks/{id}?wait=true` requests still waiting.
+    pub(crate) waits_in_flight: AtomicUsize,
     pub(crate) aborts: Mutex<BTreeMap<String, Arc<Notify>>>,
     pub(crate) admin_id: String,
     pub(crate) admin_token: String,
@@ -209,12 +216,16 @@ impl Sim {
         let mut store = state::Store::new(tx.clone());
         let seeded = seed::seed(&mut store, &config.admin_email, &config.admin_password);
         let (sse_generation, _) = watch::channel(0u64);
+        let (wait_generation, _) = watch::channel(0u64);
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
             tx,
             config,
             requests: AtomicU64::new(0),
             sse_generation,
+            wait_generation,
+            wait_requests: AtomicU64::new(0),
+            waits_in_flight: AtomicUsize::new(0),
             aborts: Mutex::new(BTreeMap::new()),
             admin_id: seeded.admin_id,
             admin_token: seeded.admin_token,
@@ -359,6 +370,27 @@ impl Sim {
     /// Closes every open SSE connection (clients should reconnect).
     pub fn drop_sse_connections(&self) {
         self.shared.sse_generation.send_modify(|g| *g += 1);
+    }
+
+    /// Breaks the connection of every `GET /tasks/{id}?wait=true` request
+    /// still waiting (the answer's body fails after its head), as a proxy
+    /// cutting an idle connection or an XO restart would. Test hook for
+    /// clients that must re-issue the long-poll; see
+    /// [`task_waits_in_flight`](Self::task_waits_in_flight).
+    pub fn drop_task_waits(&self) {
+        self.shared.wait_generation.send_modify(|g| *g += 1);
+    }
+
+    /// Number of `GET /tasks/{id}?wait=true` requests received so far.
+    pub fn task_wait_count(&self) -> u64 {
+        self.shared.wait_requests.load(Ordering::SeqCst)
+    }
+
+    /// Number of `GET /tasks/{id}?wait=true` requests waiting right now
+    /// (a test waits for this before calling
+    /// [`drop_task_waits`](Self::drop_task_waits)).
+    pub fn task_waits_in_flight(&self) -> usize {
+        self.shared.waits_in_flight.load(Ordering::SeqCst)
     }
 
     /// Number of open SSE connections.
