@@ -1,15 +1,24 @@
 //! Xen Orchestra specifics written by hand on top of the generated client:
-//! typed collections, the filter syntax, and (later) tasks and events.
+//! typed collections, the filter syntax, actions and their tasks, and live
+//! events.
 //! The generator knows DADL only; what it cannot know about XO lives here.
 
 mod collection;
+pub mod events;
 mod filter;
+mod task;
 
 pub use collection::{Collection, Href, MarkdownTable, ObjectStream, Typed};
+pub use events::{Change, Event, EventStream, EventStreamBuilder, Reconnected};
 pub use filter::{Cmp, Filter};
+pub use task::{
+    Action, CreatedId, FinishedTask, SyncOutcome, Task, TaskChanges, TaskError, TaskEvent,
+    TaskFailure, TaskState, WatchTasks,
+};
 
 use crate::runtime::Request;
 use collection::collections;
+use task::actions;
 
 // Every XO collection tool (a GET with `fields`, `filter`, `limit` and
 // `ndjson`) and the type of its items; `tests/collections.rs` checks that
@@ -101,4 +110,69 @@ collections! {
     crate::proxies::ListProxies => crate::types::Proxy, markdown;
     crate::servers::ListServers => crate::types::Server, markdown;
     crate::servers::ListServerTasks => crate::types::Task, markdown;
+}
+
+// Every XO action tool (`POST …/actions/*`, answered `202 Accepted` with a
+// task, or synchronously with `sync=true`); `tests/tasks_events.rs` checks
+// that the table covers every such tool, and every tool with a `sync`
+// parameter, of the generated client.
+actions! {
+    crate::acl_roles::CopyAclRole;
+    crate::vms::StartVm;
+    crate::vms::CleanShutdownVm;
+    crate::vms::HardShutdownVm;
+    crate::vms::CleanRebootVm;
+    crate::vms::HardRebootVm;
+    crate::vms::PauseVm;
+    crate::vms::UnpauseVm;
+    crate::vms::SuspendVm;
+    crate::vms::ResumeVm;
+    crate::vms::SnapshotVm;
+    crate::vms::RevertVmToSnapshot;
+    crate::vms::CloneVm;
+    crate::vms::CopyVm;
+    crate::vms::MigrateVm;
+    crate::hosts::ManagementReconfigureHost;
+    crate::hosts::DisableHost;
+    crate::hosts::EnableHost;
+    crate::hosts::StartHost;
+    crate::hosts::CleanShutdownHost;
+    crate::hosts::CleanRebootHost;
+    crate::hosts::SmartRebootHost;
+    crate::hosts::RestartToolstackHost;
+    crate::hosts::EmergencyShutdownHost;
+    crate::hosts::DetachHost;
+    crate::hosts::ForgetHost;
+    crate::hosts::ScanHostPifs;
+    crate::pools::CreateVm;
+    crate::pools::EmergencyShutdownPool;
+    crate::pools::RollingRebootPool;
+    crate::pools::RollingUpdatePool;
+    crate::pools::AddHostToPool;
+    crate::pools::CreatePoolNetwork;
+    crate::pools::CreateBondedNetwork;
+    crate::pools::CreateInternalNetwork;
+    crate::pools::ManagementReconfigurePool;
+    crate::srs::ScanSr;
+    crate::srs::ForgetSr;
+    crate::srs::ReclaimSpaceSr;
+    crate::vdis::MigrateVdi;
+    crate::vbds::ConnectVbd;
+    crate::vbds::DisconnectVbd;
+    crate::vifs::ConnectVif;
+    crate::vifs::DisconnectVif;
+    crate::plugins::AddNetworkTrafficRule;
+    crate::plugins::DeleteNetworkTrafficRule;
+    crate::plugins::UpdateNetworkTrafficRule;
+    crate::plugins::AddVifTrafficRule;
+    crate::plugins::DeleteVifTrafficRule;
+    crate::plugins::UpdateVifTrafficRule;
+    crate::pbds::PlugPbd;
+    crate::pbds::UnplugPbd;
+    crate::tasks::AbortTask;
+    crate::backup_repositories::ForgetBackupRepository;
+    crate::backup_repositories::BenchmarkBackupRepository;
+    crate::schedules::RunSchedule;
+    crate::servers::ConnectServer;
+    crate::servers::DisconnectServer;
 }

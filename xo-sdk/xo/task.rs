@@ -1,0 +1,1170 @@
+//! XO's asynchronous actions and the tasks that run them.
+//!
+//! An action (`POST …/actions/NAME`) answers `202 Accepted` at once, with
+//! the task in a `Location` header and a `{"taskId"}` body; the outcome is
+//! only known from the task. With `sync=true` the same action answers when
+//! it is done: `204`, `201 {id}` with a `Location`, or `200` with a value,
+//! and a failure is an HTTP error. This module types both forms:
+//!
+//! ```no_run
+//! # async fn demo(client: xo_sdk::Client, vm: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! use xo_sdk::xo::{Action, CreatedId, SyncOutcome};
+//!
+//! // Asynchronous: a task handle to wait for, poll, follow or abort.
+//! let task = client.vms().snapshot(vm).name_label("before upgrade").start(&client).await?;
+//! let snapshot: CreatedId = task.result_as().await?;
+//! println!("snapshot {}", snapshot.id);
+//!
+//! // Synchronous: the server waits, the answer is the outcome.
+//! match client.vms().clean_reboot(vm).run_sync().await? {
+//!     SyncOutcome::Done => println!("rebooted"),
+//!     other => println!("unexpected answer: {other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A task's failure is a [`TaskFailure`] carrying XO's message, error name,
+//! XAPI code and data; [`TaskError`] joins it with the SDK's own
+//! [`Error`](crate::Error) for code that wants one `?`.
+
+use std::fmt::{self, Write as _};
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::runtime::{CallSite, Client, NdjsonStream, RawResponse, Request};
+use crate::types::TaskStatus;
+use crate::{Error, Result};
+
+/// Longest server message kept in a [`TaskFailure`]'s `Display` output.
+const DISPLAY_MESSAGE_MAX: usize = 300;
+
+/// How many times in a row [`Task::wait`] may fail to reach XO (the
+/// long-poll broke and the follow-up check failed too) before giving up.
+const WAIT_MAX_FAILURES: u32 = 5;
+/// First pause after a broken long-poll; it doubles per consecutive break.
+const WAIT_BACKOFF_INITIAL: Duration = Duration::from_millis(100);
+/// Longest pause between two long-polls.
+const WAIT_BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// First pause when the server answers `wait=true` with a pending task (a
+/// server or proxy that does not long-poll): the wait becomes polling.
+const POLL_INTERVAL_INITIAL: Duration = Duration::from_millis(500);
+
+// ---------------------------------------------------------------------------
+// Actions
+
+/// A generated action builder (`client.vms().start(id)`,
+/// `client.pools().create_vm(…)`, …): every `POST …/actions/*` tool of the
+/// API, that is every call XO answers with `202 Accepted` and a task.
+///
+/// The generated `.send()` is left as it is (it returns the raw JSON body,
+/// `{"taskId"}` for an asynchronous call); this trait adds the typed forms:
+///
+/// * [`start`](Self::start): the asynchronous form, a [`Task`] handle;
+/// * [`run_sync`](Self::run_sync): `sync=true`, the typed [`SyncOutcome`].
+///
+/// ```no_run
+/// # async fn demo(client: xo_sdk::Client, pool: &str, template: &str) -> Result<(), xo_sdk::xo::TaskError> {
+/// use xo_sdk::xo::{Action, CreatedId};
+///
+/// let task = client
+///     .pools()
+///     .create_vm(pool, "web-01", template)
+///     .boot(true)
+///     .start(&client)
+///     .await?;
+/// println!("creating in task {}", task.id());
+/// let vm: CreatedId = task.result_as().await?;
+/// println!("VM {} is up", vm.id);
+/// # Ok(())
+/// # }
+/// ```
+pub trait Action: Sized + Send + 'static {
+    /// Set the `sync` query parameter (used by [`start`](Self::start) and
+    /// [`run_sync`](Self::run_sync)).
+    #[doc(hidden)]
+    fn set_sync(self, sync: bool) -> Self;
+
+    /// The runtime request with every argument applied.
+    #[doc(hidden)]
+    fn request(self) -> Request;
+
+    /// Start the action asynchronously (`sync=false`) and return a handle on
+    /// its task, read from the `202` answer's `{"taskId"}` body or, failing
+    /// that, its `Location` header.
+    ///
+    /// `client` is the client the builder came from: the handle keeps it to
+    /// follow the task (the generated builder does not give its own away).
+    ///
+    /// An answer other than `202` with a task id is an
+    /// [`Error::Decode`]: an action that XO ran synchronously has no task
+    /// to follow. Errors raised by the action itself only show in the task.
+    fn start(self, client: &Client) -> impl Future<Output = Result<Task>> + Send {
+        let client = client.clone();
+        let request = self.set_sync(false).request();
+        async move {
+            let response = request.send_response().await?;
+            Task::from_accepted(client, &response)
+        }
+    }
+
+    /// Run the action synchronously (`sync=true`): XO answers when it is
+    /// done, and a failure is an HTTP error ([`Error::Api`], typically a
+    /// 500 whose `data` holds the XAPI code and parameters).
+    fn run_sync(self) -> impl Future<Output = Result<SyncOutcome>> + Send {
+        let request = self.set_sync(true).request();
+        async move { Ok(SyncOutcome::from_response(&request.send_response().await?)) }
+    }
+}
+
+/// What a synchronous action (`sync=true`) answered.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SyncOutcome {
+    /// `204 No Content` (or an empty body): the action is done and returns
+    /// nothing (start, shutdown, connect, …).
+    Done,
+    /// The action made an object, or gave one a new id: `201 {id}` with a
+    /// `Location` (snapshot, clone, create_vm, create_*network, ACL role
+    /// copy), or `200 {id}` for a VDI migration (the VDI's uuid changes).
+    Created {
+        /// The new object's id.
+        id: String,
+        /// The `Location` header (`/rest/v0/vms/<id>`), when sent.
+        location: Option<String>,
+    },
+    /// `200` with a result (a backup repository benchmark).
+    Value(Value),
+    /// `202 Accepted`: the server ran the action asynchronously although
+    /// `sync=true` was asked (an XO older than the `sync` parameter). Follow
+    /// it with [`Task::new`].
+    Accepted {
+        /// The task id.
+        task_id: String,
+        /// The `Location` header, when sent.
+        location: Option<String>,
+    },
+}
+
+impl SyncOutcome {
+    /// Interpret a successful answer of a synchronous action.
+    pub fn from_response(response: &RawResponse) -> SyncOutcome {
+        let location = response.header("location").map(str::to_owned);
+        let body: Option<Value> = if response.body.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            response.json::<Value>().ok()
+        };
+        let body_id = body.as_ref().and_then(|b| match b {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(m) => m.get("id").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        });
+        match response.status {
+            202 => {
+                let task_id = body
+                    .as_ref()
+                    .and_then(|b| b.get("taskId"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .or_else(|| location.as_deref().and_then(task_id_from_location));
+                match task_id {
+                    Some(task_id) => SyncOutcome::Accepted { task_id, location },
+                    None => body.map_or(SyncOutcome::Done, SyncOutcome::Value),
+                }
+            }
+            201 => match body_id.or_else(|| location.as_deref().and_then(last_segment)) {
+                Some(id) => SyncOutcome::Created { id, location },
+                None => body.map_or(SyncOutcome::Done, SyncOutcome::Value),
+            },
+            _ => match body {
+                None => SyncOutcome::Done,
+                // `{"id": "…"}` and nothing else: an object's new id.
+                Some(Value::Object(m)) if m.len() == 1 && body_id.is_some() => {
+                    SyncOutcome::Created {
+                        id: body_id.unwrap_or_default(),
+                        location,
+                    }
+                }
+                Some(v) => SyncOutcome::Value(v),
+            },
+        }
+    }
+
+    /// The created object's id, for [`SyncOutcome::Created`].
+    pub fn created_id(&self) -> Option<&str> {
+        match self {
+            SyncOutcome::Created { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// The last path segment of a `Location`, percent-decoded.
+fn last_segment(location: &str) -> Option<String> {
+    let path = location.split(['?', '#']).next().unwrap_or_default();
+    let segment = path.trim_end_matches('/').rsplit('/').next()?;
+    if segment.is_empty() {
+        return None;
+    }
+    percent_decode(segment)
+}
+
+/// The task id of a `Location: /rest/v0/tasks/<id>`.
+fn task_id_from_location(location: &str) -> Option<String> {
+    let path = location.split(['?', '#']).next().unwrap_or_default();
+    let mut segments = path.trim_end_matches('/').rsplit('/');
+    let id = segments.next()?;
+    (segments.next() == Some("tasks") && !id.is_empty())
+        .then(|| percent_decode(id))
+        .flatten()
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let text = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(text, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Implements [`Action`] for generated action builders.
+macro_rules! actions {
+    ($($builder:ty;)*) => {
+        $(
+            impl Action for $builder {
+                fn set_sync(self, sync: bool) -> Self {
+                    self.sync(sync)
+                }
+                fn request(self) -> Request {
+                    self.into_request()
+                }
+            }
+        )*
+    };
+}
+
+pub(crate) use actions;
+
+// ---------------------------------------------------------------------------
+// Task handle
+
+/// A handle on one XO task: the client and the task id. Cheap to clone.
+///
+/// Get one from [`Action::start`], or from an id with [`Task::new`].
+///
+/// ```no_run
+/// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
+/// use std::time::Duration;
+/// use xo_sdk::xo::Task;
+///
+/// let task = Task::new(&client, "0m1pa6y5k");
+/// let now = task.poll().await?;
+/// println!("{:?} at {:?}%", now.status(), now.progress());
+/// match task.wait_for(Duration::from_secs(600)).await {
+///     Ok(done) => println!("finished: {:?}", done.status()),
+///     Err(e) if e.is_timeout() => println!("still running after 10 min"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Task {
+    client: Client,
+    id: Arc<str>,
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task").field("id", &self.id).finish()
+    }
+}
+
+impl Task {
+    /// A handle on the task `id` (as in `/rest/v0/tasks/<id>`).
+    pub fn new(client: &Client, id: impl Into<String>) -> Task {
+        Task {
+            client: client.clone(),
+            id: Arc::from(id.into()),
+        }
+    }
+
+    /// The handle of the task a `202 Accepted` answer announces.
+    pub fn from_accepted(client: Client, response: &RawResponse) -> Result<Task> {
+        let body: Option<Value> = response.json().ok();
+        let from_body = body
+            .as_ref()
+            .and_then(|b| b.get("taskId"))
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned);
+        let id = from_body.or_else(|| response.header("location").and_then(task_id_from_location));
+        match (response.status, id) {
+            (202, Some(id)) => Ok(Task {
+                client,
+                id: Arc::from(id),
+            }),
+            (status, _) => Err(Error::Decode {
+                site: response.site().clone(),
+                reason: format!(
+                    "expected `202 Accepted` with a task id (`taskId` or a `Location: …/tasks/<id>`), got HTTP {status}"
+                ),
+                excerpt: excerpt(&response.body),
+            }),
+        }
+    }
+
+    /// The task id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The task's path under the API base (`/tasks/<id>`).
+    pub fn path(&self) -> String {
+        format!("/tasks/{}", self.id)
+    }
+
+    /// The client the handle uses.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The task as it is now (one `GET /tasks/{id}`).
+    pub async fn poll(&self) -> Result<TaskState> {
+        let value = self.client.tasks().get(self.id()).send_value().await?;
+        TaskState::from_value(value, &get_task_site())
+    }
+
+    /// Wait until the task has ended, with XO's long-poll
+    /// (`GET /tasks/{id}?wait=true`, which has no server-side timeout).
+    ///
+    /// The long-poll is re-issued when its connection breaks or the
+    /// client's read timeout ends it: the task is checked with one plain
+    /// `GET` first (it may have ended meanwhile), then waited for again
+    /// after a short pause that grows while breaks repeat (up to 5 s).
+    /// `wait` gives up with the last error when XO cannot be reached five
+    /// times in a row, and at once on an error that asking again cannot
+    /// fix (the task is gone: 404, the credentials are refused: 401/403).
+    ///
+    /// A server that answers `wait=true` with a still-pending task (one
+    /// that does not long-poll) is polled instead, every 0.5 s growing to
+    /// 5 s.
+    ///
+    /// There is no client deadline: see [`wait_for`](Self::wait_for).
+    pub async fn wait(&self) -> Result<FinishedTask> {
+        self.wait_loop().await
+    }
+
+    /// [`wait`](Self::wait) for at most `deadline`; then fail with
+    /// [`Error::Timeout`] (`total`, on `get_task`). The task goes on running
+    /// in XO: wait again, or [`abort`](Self::abort) it.
+    pub async fn wait_for(&self, deadline: Duration) -> Result<FinishedTask> {
+        match tokio::time::timeout(deadline, self.wait_loop()).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                site: get_task_site(),
+                what: "total",
+            }),
+        }
+    }
+
+    /// [`wait`](Self::wait), then the task's result: its value on success,
+    /// [`TaskError::Failed`] when it failed or was interrupted.
+    pub async fn result(&self) -> std::result::Result<Value, TaskError> {
+        Ok(self.wait().await?.into_result()?)
+    }
+
+    /// [`wait`](Self::wait), then the task's result decoded into `T` (for
+    /// example [`CreatedId`] for an action that makes an object).
+    pub async fn result_as<T: DeserializeOwned>(&self) -> std::result::Result<T, TaskError> {
+        self.wait().await?.result_as()
+    }
+
+    /// Ask XO to abort the task (`POST /tasks/{id}/actions/abort`). XO sets
+    /// `abortionRequestedAt`; the task then ends, usually as `interrupted`
+    /// (or `failure`), which [`wait`](Self::wait) reports.
+    pub async fn abort(&self) -> Result<()> {
+        self.client
+            .tasks()
+            .abort(self.id())
+            .into_request()
+            .send_response()
+            .await?;
+        Ok(())
+    }
+
+    /// The task's states as XO announces them, from the task watch stream
+    /// (`GET /tasks?ndjson=true&watch=true`), ending with its final state.
+    ///
+    /// The watch connection is open when this returns, and the task's
+    /// current state (one `GET`) is the first item, so no change between
+    /// the start of the action and the watch is lost. The stream ends after
+    /// the first state that is not pending, when XO removes the task, or
+    /// when the watch connection ends (possibly with an error item).
+    ///
+    /// ```no_run
+    /// # async fn demo(task: xo_sdk::xo::Task) -> xo_sdk::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut updates = task.updates().await?;
+    /// while let Some(state) = updates.try_next().await? {
+    ///     println!("{}: {:?}%", state.status_str(), state.progress());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn updates(
+        &self,
+    ) -> Result<impl Stream<Item = Result<TaskState>> + Send + Unpin + 'static> {
+        let changes = self.client.tasks().list().changes().await?;
+        let first = self.poll().await?;
+        let id = self.id.clone();
+        let state = UpdatesState {
+            first: Some(first),
+            changes,
+            id,
+            done: false,
+        };
+        Ok(futures::stream::unfold(state, |mut st| async move {
+            if st.done {
+                return None;
+            }
+            if let Some(first) = st.first.take() {
+                st.done = !first.is_pending();
+                return Some((Ok(first), st));
+            }
+            loop {
+                match st.changes.next().await {
+                    None => return None,
+                    Some(Err(e)) => {
+                        st.done = true;
+                        return Some((Err(e), st));
+                    }
+                    Some(Ok(TaskEvent::Update(state))) if state.id() == Some(&*st.id) => {
+                        st.done = !state.is_pending();
+                        return Some((Ok(state), st));
+                    }
+                    Some(Ok(TaskEvent::Remove(state))) if state.id() == Some(&*st.id) => {
+                        return None;
+                    }
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .boxed())
+    }
+
+    async fn wait_loop(&self) -> Result<FinishedTask> {
+        let site = get_task_site();
+        // Consecutive long-polls that ended without an answer.
+        let mut breaks = 0u32;
+        // Consecutive times XO could not be reached at all.
+        let mut failures = 0u32;
+        // Consecutive answers that were still pending.
+        let mut early = 0u32;
+        loop {
+            let answer = self
+                .client
+                .tasks()
+                .get(self.id())
+                .wait(true)
+                .send_value()
+                .await;
+            match answer {
+                Ok(value) => {
+                    breaks = 0;
+                    failures = 0;
+                    let state = TaskState::from_value(value, &site)?;
+                    match state.into_finished(&site)? {
+                        Ok(done) => return Ok(done),
+                        Err(_pending) => {
+                            early += 1;
+                            tokio::time::sleep(backoff(
+                                POLL_INTERVAL_INITIAL,
+                                WAIT_BACKOFF_MAX,
+                                early,
+                            ))
+                            .await;
+                        }
+                    }
+                }
+                Err(e) if !is_transient(&e) => return Err(e),
+                Err(e) => {
+                    breaks += 1;
+                    tracing::debug!(task = %self.id, error = %e, breaks, "task long-poll broke");
+                    // The task may have ended while the connection was down.
+                    match self.poll().await {
+                        Ok(state) => {
+                            failures = 0;
+                            if let Ok(done) = state.into_finished(&site)? {
+                                return Ok(done);
+                            }
+                        }
+                        Err(e) if !is_transient(&e) => return Err(e),
+                        Err(e) => {
+                            failures += 1;
+                            if failures >= WAIT_MAX_FAILURES {
+                                return Err(e);
+                            }
+                        }
+                    }
+                    tokio::time::sleep(backoff(WAIT_BACKOFF_INITIAL, WAIT_BACKOFF_MAX, breaks))
+                        .await;
+                }
+            }
+        }
+    }
+}
+
+struct UpdatesState {
+    first: Option<TaskState>,
+    changes: TaskChanges,
+    id: Arc<str>,
+    done: bool,
+}
+
+impl Client {
+    /// A handle on the task `id`: see [`Task`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
+    /// let done = client.task("0m1pa6y5k").wait().await?;
+    /// println!("{}", done.status());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn task(&self, id: impl Into<String>) -> Task {
+        Task::new(self, id)
+    }
+}
+
+fn get_task_site() -> CallSite {
+    let spec = &crate::tasks::GET_TASK;
+    CallSite {
+        tool: spec.tool,
+        method: spec.method,
+        path: spec.path,
+    }
+}
+
+/// Whether asking again may succeed: the connection broke, a timeout
+/// elapsed, or the server (or a proxy) failed or is overloaded.
+pub(crate) fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Transport { .. } | Error::Timeout { .. } => true,
+        Error::Api(api) => matches!(api.status, 408 | 429) || api.status >= 500,
+        _ => false,
+    }
+}
+
+/// Exponential backoff with jitter: a delay between half and all of
+/// `initial * 2^(n-1)`, capped at `max`.
+pub(crate) fn backoff(initial: Duration, max: Duration, n: u32) -> Duration {
+    let exp = n.saturating_sub(1).min(20);
+    let ceiling = initial.saturating_mul(1u32 << exp).min(max);
+    let half = ceiling / 2;
+    let span = u64::try_from((ceiling - half).as_nanos()).unwrap_or(u64::MAX);
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    half + Duration::from_nanos(if span == 0 { 0 } else { random % span })
+}
+
+fn excerpt(bytes: &[u8]) -> String {
+    crate::runtime::wire::excerpt(bytes)
+}
+
+// ---------------------------------------------------------------------------
+// Task states
+
+/// A task as XO described it at one moment: from [`Task::poll`], the watch
+/// stream, or [`Task::updates`].
+///
+/// The accessors read the JSON that XO sent, so an odd field elsewhere in
+/// the task never hides its status; [`typed`](Self::typed) decodes the
+/// whole [`types::Task`](crate::types::Task).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskState {
+    raw: Value,
+}
+
+impl TaskState {
+    /// Wrap a task object. A watch stream without `fields` sends the
+    /// task's href (`"/rest/v0/tasks/<id>"`) instead: it becomes a state
+    /// with only `id` and `href`. Anything else that is not an object is an
+    /// [`Error::Decode`] for `site`.
+    pub fn from_value(raw: Value, site: &CallSite) -> Result<TaskState> {
+        match raw {
+            Value::Object(_) => Ok(TaskState { raw }),
+            Value::String(href) => {
+                let id = last_segment(&href).unwrap_or_default();
+                Ok(TaskState {
+                    raw: serde_json::json!({ "id": id, "href": href }),
+                })
+            }
+            other => Err(Error::Decode {
+                site: site.clone(),
+                reason: "a task is a JSON object".into(),
+                excerpt: excerpt(other.to_string().as_bytes()),
+            }),
+        }
+    }
+
+    /// The task id (a short string, not a uuid).
+    pub fn id(&self) -> Option<&str> {
+        self.raw.get("id").and_then(Value::as_str)
+    }
+
+    /// The status (`pending`, `success`, `failure`, `interrupted`; an
+    /// unknown value is kept in [`TaskStatus::Unknown`]), if sent.
+    pub fn status(&self) -> Option<TaskStatus> {
+        self.raw
+            .get("status")
+            .and_then(Value::as_str)
+            .map(TaskStatus::from)
+    }
+
+    /// The status as sent, or `""` when missing.
+    pub fn status_str(&self) -> &str {
+        self.raw
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// Whether the task is still running (`status` is `pending`).
+    pub fn is_pending(&self) -> bool {
+        self.status() == Some(TaskStatus::Pending)
+    }
+
+    /// Progress in percent, when the task reports it (`progress`, or
+    /// `properties.progress` for some XO tasks).
+    pub fn progress(&self) -> Option<f64> {
+        self.raw
+            .get("progress")
+            .and_then(Value::as_f64)
+            .or_else(|| self.property("progress").and_then(Value::as_f64))
+    }
+
+    /// The task's name (`properties.name`, e.g. `REST API: start VM`).
+    pub fn name(&self) -> Option<&str> {
+        self.property("name").and_then(Value::as_str)
+    }
+
+    /// The id of the object the task acts on (`properties.objectId`).
+    pub fn object_id(&self) -> Option<&str> {
+        self.property("objectId").and_then(Value::as_str)
+    }
+
+    /// One of the task's `properties`.
+    pub fn property(&self, name: &str) -> Option<&Value> {
+        self.raw.get("properties").and_then(|p| p.get(name))
+    }
+
+    /// Start time, Unix milliseconds.
+    pub fn start(&self) -> Option<i64> {
+        self.raw.get("start").and_then(Value::as_i64)
+    }
+
+    /// End time, Unix milliseconds, once ended.
+    pub fn end(&self) -> Option<i64> {
+        self.raw.get("end").and_then(Value::as_i64)
+    }
+
+    /// Whether someone asked XO to abort the task (`abortionRequestedAt`).
+    pub fn abortion_requested(&self) -> bool {
+        self.raw
+            .get("abortionRequestedAt")
+            .is_some_and(|v| !v.is_null())
+    }
+
+    /// The task's `result` member, as sent.
+    pub fn result_value(&self) -> Option<&Value> {
+        self.raw.get("result")
+    }
+
+    /// The task as XO sent it.
+    pub fn raw(&self) -> &Value {
+        &self.raw
+    }
+
+    /// Consume into the JSON XO sent.
+    pub fn into_raw(self) -> Value {
+        self.raw
+    }
+
+    /// The whole task decoded into the typed model.
+    pub fn typed(&self) -> Result<crate::types::Task> {
+        crate::types::Task::deserialize(&self.raw).map_err(|e| Error::Decode {
+            site: get_task_site(),
+            reason: e.to_string(),
+            excerpt: excerpt(self.raw.to_string().as_bytes()),
+        })
+    }
+
+    /// `Ok` when the task has ended, `Err(self)` while it is pending. A
+    /// task without a status is an [`Error::Decode`] for `site`.
+    fn into_finished(
+        self,
+        site: &CallSite,
+    ) -> Result<std::result::Result<FinishedTask, TaskState>> {
+        match self.status() {
+            None => Err(Error::Decode {
+                site: site.clone(),
+                reason: "the task has no `status`".into(),
+                excerpt: excerpt(self.raw.to_string().as_bytes()),
+            }),
+            Some(TaskStatus::Pending) => Ok(Err(self)),
+            Some(status) => Ok(Ok(FinishedTask {
+                state: self,
+                status,
+            })),
+        }
+    }
+}
+
+/// A task that has ended (from [`Task::wait`]): succeeded, failed or was
+/// interrupted. It dereferences to its [`TaskState`].
+///
+/// ```no_run
+/// # async fn demo(task: xo_sdk::xo::Task) -> xo_sdk::Result<()> {
+/// let done = task.wait().await?;
+/// match done.into_result() {
+///     Ok(value) => println!("result: {value}"),
+///     Err(failure) => println!(
+///         "{} ({:?}, XAPI code {:?})",
+///         failure.message, failure.name, failure.code
+///     ),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedTask {
+    state: TaskState,
+    status: TaskStatus,
+}
+
+impl std::ops::Deref for FinishedTask {
+    type Target = TaskState;
+    fn deref(&self) -> &TaskState {
+        &self.state
+    }
+}
+
+impl FinishedTask {
+    /// The final status (never `pending`).
+    pub fn status(&self) -> &TaskStatus {
+        &self.status
+    }
+
+    /// Whether the task succeeded.
+    pub fn is_success(&self) -> bool {
+        self.status == TaskStatus::Success
+    }
+
+    /// The failure, unless the task succeeded.
+    pub fn failure(&self) -> Option<TaskFailure> {
+        (!self.is_success()).then(|| TaskFailure::from_state(&self.state, &self.status))
+    }
+
+    /// The result: the action's value on success (`null` when it has none),
+    /// the [`TaskFailure`] otherwise (a status other than `success`,
+    /// including one this SDK does not know, is a failure).
+    pub fn into_result(self) -> std::result::Result<Value, Box<TaskFailure>> {
+        if self.is_success() {
+            let FinishedTask { state, .. } = self;
+            let mut raw = state.raw;
+            Ok(raw
+                .as_object_mut()
+                .and_then(|m| m.remove("result"))
+                .unwrap_or(Value::Null))
+        } else {
+            Err(Box::new(TaskFailure::from_state(&self.state, &self.status)))
+        }
+    }
+
+    /// The result decoded into `T`; a failed task is
+    /// [`TaskError::Failed`], a result that does not decode is
+    /// [`TaskError::Sdk`] with an [`Error::Decode`].
+    pub fn result_as<T: DeserializeOwned>(&self) -> std::result::Result<T, TaskError> {
+        if let Some(failure) = self.failure() {
+            return Err(failure.into());
+        }
+        let result = self.result_value().unwrap_or(&Value::Null);
+        T::deserialize(result).map_err(|e| {
+            TaskError::Sdk(Error::Decode {
+                site: get_task_site(),
+                reason: format!("task result: {e}"),
+                excerpt: excerpt(result.to_string().as_bytes()),
+            })
+        })
+    }
+
+    /// The state it ended in.
+    pub fn into_state(self) -> TaskState {
+        self.state
+    }
+}
+
+/// The id of the object an action created, decoded from a task result or a
+/// synchronous answer: `{"id": "…"}` or a bare `"…"`.
+///
+/// ```
+/// use xo_sdk::xo::CreatedId;
+/// let a: CreatedId = serde_json::from_str(r#"{"id":"4f2a"}"#).unwrap();
+/// let b: CreatedId = serde_json::from_str(r#""4f2a""#).unwrap();
+/// assert_eq!(a, b);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct CreatedId {
+    /// The object's id.
+    pub id: String,
+}
+
+impl<'de> Deserialize<'de> for CreatedId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Shape {
+            Bare(String),
+            Object { id: String },
+        }
+        match Shape::deserialize(d) {
+            Ok(Shape::Bare(id) | Shape::Object { id }) => Ok(CreatedId { id }),
+            Err(_) => Err(de::Error::custom(
+                "expected an object id: `{\"id\": \"…\"}` or a string",
+            )),
+        }
+    }
+}
+
+/// How a task failed, as XO recorded it in the task's `result`
+/// (`{message, name, stack, code?, params?, data?}`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TaskFailure {
+    /// The task id.
+    pub task_id: String,
+    /// The final status: `failure`, `interrupted`, or a value this SDK does
+    /// not know.
+    pub status: TaskStatus,
+    /// XO's message (`result.message`), e.g.
+    /// `VM_BAD_POWER_STATE(OpaqueRef:…, halted, running)`.
+    pub message: String,
+    /// The error's name (`result.name`): `XapiError`, `Error`, …
+    pub name: Option<String>,
+    /// The XAPI or XO error code (`result.code`, or `result.data.code`).
+    pub code: Option<String>,
+    /// The error's `data` (`result.data`).
+    pub data: Option<Value>,
+    /// Whether an abort was requested before the task ended.
+    pub aborted: bool,
+    /// The whole `result` as sent (`null` when missing).
+    pub result: Value,
+}
+
+impl TaskFailure {
+    fn from_state(state: &TaskState, status: &TaskStatus) -> TaskFailure {
+        let result = state.result_value().cloned().unwrap_or(Value::Null);
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let message = text(result.get("message"))
+            .or_else(|| result.as_str().map(str::to_owned))
+            .or_else(|| text(result.get("error")))
+            .unwrap_or_else(|| format!("the task ended with status `{status}`"));
+        let data = result.get("data").cloned();
+        let code =
+            text(result.get("code")).or_else(|| text(data.as_ref().and_then(|d| d.get("code"))));
+        TaskFailure {
+            task_id: state.id().unwrap_or_default().to_owned(),
+            status: status.clone(),
+            name: text(result.get("name")),
+            code,
+            data,
+            aborted: state.abortion_requested(),
+            message,
+            result,
+        }
+    }
+
+    /// Whether the task was interrupted (status `interrupted`, or an abort
+    /// was requested).
+    pub fn is_interrupted(&self) -> bool {
+        self.status == TaskStatus::Interrupted || self.aborted
+    }
+}
+
+impl fmt::Display for TaskFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.status {
+            TaskStatus::Interrupted => "was interrupted",
+            _ if self.aborted => "was aborted",
+            _ => "failed",
+        };
+        write!(f, "XO task {} {what}: ", self.task_id)?;
+        // One line, bounded: XAPI messages can be long and multi-line.
+        for (count, c) in self.message.chars().enumerate() {
+            if count == DISPLAY_MESSAGE_MAX {
+                return f.write_str("…");
+            }
+            f.write_char(if c.is_control() { ' ' } else { c })?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TaskFailure {}
+
+/// Running a task to its end failed: XO ran it and it failed, or the SDK
+/// could not start, follow or decode it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TaskError {
+    /// XO ran the task and it failed or was interrupted.
+    #[error(transparent)]
+    Failed(Box<TaskFailure>),
+    /// Starting, following or decoding the task failed.
+    #[error(transparent)]
+    Sdk(#[from] Error),
+}
+
+impl From<TaskFailure> for TaskError {
+    fn from(f: TaskFailure) -> Self {
+        TaskError::Failed(Box::new(f))
+    }
+}
+
+impl From<Box<TaskFailure>> for TaskError {
+    fn from(f: Box<TaskFailure>) -> Self {
+        TaskError::Failed(f)
+    }
+}
+
+impl TaskError {
+    /// The task's failure, if XO ran it and it failed.
+    pub fn failure(&self) -> Option<&TaskFailure> {
+        match self {
+            TaskError::Failed(f) => Some(f),
+            TaskError::Sdk(_) => None,
+        }
+    }
+
+    /// The SDK error, if the task could not be started or followed.
+    pub fn sdk(&self) -> Option<&Error> {
+        match self {
+            TaskError::Sdk(e) => Some(e),
+            TaskError::Failed(_) => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Watch stream
+
+/// One line of XO's task watch stream.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TaskEvent {
+    /// `["update", task]`: a task was created or changed.
+    Update(TaskState),
+    /// `["remove", task]`: a task was removed.
+    Remove(TaskState),
+}
+
+impl TaskEvent {
+    /// The task the event is about.
+    pub fn state(&self) -> &TaskState {
+        match self {
+            TaskEvent::Update(s) | TaskEvent::Remove(s) => s,
+        }
+    }
+}
+
+/// The task list's change stream: implemented for `client.tasks().list()`.
+pub trait WatchTasks: Sized + Send + 'static {
+    /// Open XO's task watch stream (`GET /tasks?ndjson=true&watch=true`,
+    /// whole objects with `fields=*`) and return it once the server has
+    /// answered, so that every later change is seen. Only changes are
+    /// sent: list the tasks first for the current ones. A `filter` set on
+    /// the builder applies to the stream.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use xo_sdk::xo::{TaskEvent, WatchTasks};
+    ///
+    /// let mut changes = client.tasks().list().changes().await?;
+    /// while let Some(event) = changes.try_next().await? {
+    ///     if let TaskEvent::Update(task) = event {
+    ///         println!("{:?} {} {:?}%", task.name(), task.status_str(), task.progress());
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn changes(self) -> impl Future<Output = Result<TaskChanges>> + Send;
+}
+
+impl WatchTasks for crate::tasks::ListTasks {
+    fn changes(self) -> impl Future<Output = Result<TaskChanges>> + Send {
+        let request = self.fields("*").ndjson(true).watch(true).into_request();
+        async move {
+            let body = request.send_stream().await?;
+            let site = body.site().clone();
+            Ok(TaskChanges {
+                lines: body.ndjson(),
+                site,
+            })
+        }
+    }
+}
+
+/// The stream of [`TaskEvent`]s from [`WatchTasks::changes`].
+///
+/// A line that is not `["update"|"remove", task]` is an
+/// [`Error::Decode`] item and the stream goes on; a broken connection is a
+/// last error item. The stream ends when the server ends it: changes after
+/// that are not seen.
+pub struct TaskChanges {
+    lines: NdjsonStream<Value>,
+    site: CallSite,
+}
+
+impl fmt::Debug for TaskChanges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskChanges")
+            .field("lines", &self.lines)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TaskChanges {
+    fn event(&self, line: Value) -> Result<TaskEvent> {
+        let bad = |reason: &str, line: &Value| Error::Decode {
+            site: self.site.clone(),
+            reason: format!("task watch line: {reason}"),
+            excerpt: excerpt(line.to_string().as_bytes()),
+        };
+        let Some([kind, object]) = line
+            .as_array()
+            .and_then(|a| <&[Value; 2]>::try_from(a.as_slice()).ok())
+        else {
+            return Err(bad("expected a two-element array", &line));
+        };
+        let state = TaskState::from_value(object.clone(), &self.site)?;
+        match kind.as_str() {
+            Some("update") => Ok(TaskEvent::Update(state)),
+            Some("remove") => Ok(TaskEvent::Remove(state)),
+            _ => Err(bad("expected `update` or `remove`", &line)),
+        }
+    }
+}
+
+impl Stream for TaskChanges {
+    type Item = Result<TaskEvent>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match Pin::new(&mut self.lines).poll_next(cx) {
+            Poll::Ready(Some(Ok(line))) => Poll::Ready(Some(self.event(line))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        assert_eq!(
+            task_id_from_location("/rest/v0/tasks/0m1pa6y5k").as_deref(),
+            Some("0m1pa6y5k")
+        );
+        assert_eq!(
+            task_id_from_location("https://xo/rest/v0/tasks/a%20b?x=1").as_deref(),
+            Some("a b")
+        );
+        assert_eq!(task_id_from_location("/rest/v0/vms/x"), None);
+        assert_eq!(task_id_from_location("/rest/v0/tasks/"), None);
+        assert_eq!(task_id_from_location("/rest/v0/tasks/%zz"), None);
+        assert_eq!(last_segment("/rest/v0/vms/abc").as_deref(), Some("abc"));
+        assert_eq!(last_segment(""), None);
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        for n in 0..40 {
+            let d = backoff(Duration::from_millis(100), Duration::from_secs(5), n);
+            assert!(d <= Duration::from_secs(5));
+        }
+        assert_eq!(backoff(Duration::ZERO, Duration::ZERO, 3), Duration::ZERO);
+    }
+
+    fn finished(raw: Value) -> FinishedTask {
+        let site = get_task_site();
+        TaskState::from_value(raw, &site)
+            .unwrap()
+            .into_finished(&site)
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn failures_from_odd_results() {
+        // No result at all.
+        let f = finished(serde_json::json!({"id": "t", "status": "failure"}))
+            .into_result()
+            .unwrap_err();
+        assert_eq!(f.message, "the task ended with status `failure`");
+        // A bare string, a control character, an unknown status.
+        let f =
+            finished(serde_json::json!({"id": "t", "status": "cancelled", "result": "bad\nthing"}))
+                .into_result()
+                .unwrap_err();
+        assert_eq!(f.status, TaskStatus::Unknown("cancelled".into()));
+        assert_eq!(f.to_string(), "XO task t failed: bad thing");
+        // XO's shape.
+        let f = finished(serde_json::json!({
+            "id": "t", "status": "interrupted", "abortionRequestedAt": 1,
+            "result": {"message": "aborted", "name": "AbortError", "data": {"code": "X"}}
+        }))
+        .into_result()
+        .unwrap_err();
+        assert!(f.is_interrupted() && f.aborted);
+        assert_eq!(f.code.as_deref(), Some("X"));
+        assert_eq!(f.name.as_deref(), Some("AbortError"));
+    }
+
+    #[test]
+    fn statusless_and_non_object_tasks_are_errors() {
+        let site = get_task_site();
+        let s = TaskState::from_value(serde_json::json!({"id": "t"}), &site).unwrap();
+        assert!(s.into_finished(&site).is_err());
+        assert!(TaskState::from_value(serde_json::json!(3), &site).is_err());
+        let s = TaskState::from_value(serde_json::json!("/rest/v0/tasks/abc"), &site).unwrap();
+        assert_eq!(s.id(), Some("abc"));
+    }
+}
