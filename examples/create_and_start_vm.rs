@@ -61,7 +61,7 @@ pub async fn run(
         .create_vm(&pool, name, &template)
         .memory(2 * 1024 * 1024 * 1024)
         .boot(true)
-        .start(client)
+        .submit()
         .await?;
     println!("create_vm runs as task {}", task.id());
 

@@ -39,7 +39,7 @@ pub async fn run(client: &xo_sdk::Client) -> Result<Update, BoxError> {
         .pools()
         .rolling_update(&pool)
         .shutdown_pinned_vms(true)
-        .start(client)
+        .submit()
         .await?;
     println!("Rolling update of pool {pool}: task {}", task.id());
 

@@ -50,7 +50,7 @@ pub async fn run(client: &xo_sdk::Client, name: &str) -> Result<BackupRun, BoxEr
     };
     println!("Running schedule {name:?} ({id}) of backup job {job}");
 
-    let task = client.schedules().run(&id).start(client).await?;
+    let task = client.schedules().run(&id).submit().await?;
     println!("run_schedule runs as task {}", task.id());
     task.result().await?;
 

@@ -124,7 +124,7 @@ async fn async_action_gives_a_task_that_succeeds_with_a_result() {
         .vms()
         .snapshot(&vm)
         .name_label("before upgrade")
-        .start(&client)
+        .submit()
         .await
         .unwrap();
     // The handle names the task XO created for the action.
@@ -147,7 +147,7 @@ async fn async_action_gives_a_task_that_succeeds_with_a_result() {
 
     // A void action: success with a `null` result, and the effect is there.
     let halted = vm_in(&sim, "Halted");
-    let task = client.vms().start(&halted).start(&client).await.unwrap();
+    let task = client.vms().start(&halted).submit().await.unwrap();
     assert_eq!(task.result().await.unwrap(), Value::Null);
     assert_eq!(
         sim.object("vms", &halted).unwrap()["power_state"],
@@ -165,7 +165,7 @@ async fn a_failing_task_is_a_typed_failure() {
     let (sim, client) = sim().await;
     // Starting a running VM: XAPI's VM_BAD_POWER_STATE, in the task only.
     let running = vm_in(&sim, "Running");
-    let task = client.vms().start(&running).start(&client).await.unwrap();
+    let task = client.vms().start(&running).submit().await.unwrap();
     let done = task.wait().await.unwrap();
     assert_eq!(done.status(), &TaskStatus::Failure);
     let failure = done.clone().into_result().unwrap_err();
@@ -199,12 +199,7 @@ async fn a_failing_task_is_a_typed_failure() {
     assert!(err.sdk().is_none());
 
     // An action refused before any task exists is an HTTP error.
-    let err = client
-        .vms()
-        .start("no-such-vm")
-        .start(&client)
-        .await
-        .unwrap_err();
+    let err = client.vms().start("no-such-vm").submit().await.unwrap_err();
     assert!(err.is_not_found(), "{err}");
 }
 
@@ -213,7 +208,7 @@ async fn an_aborted_task_ends_interrupted() {
     let sim = slow_sim().await;
     let client = client_for(&sim);
     let halted = vm_in(&sim, "Halted");
-    let task = client.vms().start(&halted).start(&client).await.unwrap();
+    let task = client.vms().start(&halted).submit().await.unwrap();
     let state = task.poll().await.unwrap();
     assert!(state.is_pending());
     assert!(!state.abortion_requested());
@@ -235,7 +230,7 @@ async fn a_long_poll_dropped_mid_wait_is_resumed() {
     // No runtime retries: only Task::wait re-issues the long-poll.
     let client = no_retry_client(&sim);
     let halted = vm_in(&sim, "Halted");
-    let task = client.vms().start(&halted).start(&client).await.unwrap();
+    let task = client.vms().start(&halted).submit().await.unwrap();
 
     let waiting = tokio::spawn({
         let task = task.clone();
@@ -269,7 +264,7 @@ async fn wait_for_gives_up_at_the_client_deadline() {
     let sim = slow_sim().await;
     let client = client_for(&sim);
     let vm = vm_in(&sim, "Halted");
-    let task = client.vms().start(&vm).start(&client).await.unwrap();
+    let task = client.vms().start(&vm).submit().await.unwrap();
     let err = task.wait_for(Duration::from_millis(20)).await.unwrap_err();
     assert!(err.is_timeout(), "{err}");
     assert_eq!(err.tool(), Some("get_task"));
@@ -374,7 +369,7 @@ async fn task_watch_stream_reports_updates_and_removal() {
     let mut changes = client.tasks().list().changes().await.unwrap();
 
     let vm = vm_in(&sim, "Halted");
-    let task = client.vms().start(&vm).start(&client).await.unwrap();
+    let task = client.vms().start(&vm).submit().await.unwrap();
     let mut seen: Vec<TaskState> = Vec::new();
     while let Some(event) = changes.try_next().await.unwrap() {
         if let TaskEvent::Update(state) = event {
@@ -412,7 +407,7 @@ async fn task_watch_stream_reports_updates_and_removal() {
 async fn task_updates_follow_one_task_to_its_end() {
     let (sim, client) = sim().await;
     let vm = vm_in(&sim, "Running");
-    let task = client.vms().start(&vm).start(&client).await.unwrap();
+    let task = client.vms().start(&vm).submit().await.unwrap();
     let states: Vec<TaskState> = task.updates().await.unwrap().try_collect().await.unwrap();
     assert!(!states.is_empty());
     assert!(states.iter().all(|s| s.id() == Some(task.id())));

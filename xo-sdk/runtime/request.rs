@@ -436,6 +436,11 @@ impl Request {
         }
     }
 
+    /// The client the request will be sent with.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Send the request and return the whole answer: status, headers and
     /// body (for answers whose meaning is in a header, such as a `Location`).
     /// The body is read within the retry loop and the total timeout, like

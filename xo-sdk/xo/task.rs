@@ -11,7 +11,7 @@
 //! use xo_sdk::xo::{Action, CreatedId, SyncOutcome};
 //!
 //! // Asynchronous: a task handle to wait for, poll, follow or abort.
-//! let task = client.vms().snapshot(vm).name_label("before upgrade").start(&client).await?;
+//! let task = client.vms().snapshot(vm).name_label("before upgrade").submit().await?;
 //! let snapshot: CreatedId = task.result_as().await?;
 //! println!("snapshot {}", snapshot.id);
 //!
@@ -69,7 +69,7 @@ const POLL_INTERVAL_INITIAL: Duration = Duration::from_millis(500);
 /// The generated `.send()` is left as it is (it returns the raw JSON body,
 /// `{"taskId"}` for an asynchronous call); this trait adds the typed forms:
 ///
-/// * [`start`](Self::start): the asynchronous form, a [`Task`] handle;
+/// * [`submit`](Self::submit): the asynchronous form, a [`Task`] handle;
 /// * [`run_sync`](Self::run_sync): `sync=true`, the typed [`SyncOutcome`].
 ///
 /// ```no_run
@@ -80,7 +80,7 @@ const POLL_INTERVAL_INITIAL: Duration = Duration::from_millis(500);
 ///     .pools()
 ///     .create_vm(pool, "web-01", template)
 ///     .boot(true)
-///     .start(&client)
+///     .submit()
 ///     .await?;
 /// println!("creating in task {}", task.id());
 /// let vm: CreatedId = task.result_as().await?;
@@ -89,7 +89,7 @@ const POLL_INTERVAL_INITIAL: Duration = Duration::from_millis(500);
 /// # }
 /// ```
 pub trait Action: Sized + Send + 'static {
-    /// Set the `sync` query parameter (used by [`start`](Self::start) and
+    /// Set the `sync` query parameter (used by [`submit`](Self::submit) and
     /// [`run_sync`](Self::run_sync)).
     #[doc(hidden)]
     fn set_sync(self, sync: bool) -> Self;
@@ -98,19 +98,17 @@ pub trait Action: Sized + Send + 'static {
     #[doc(hidden)]
     fn request(self) -> Request;
 
-    /// Start the action asynchronously (`sync=false`) and return a handle on
-    /// its task, read from the `202` answer's `{"taskId"}` body or, failing
-    /// that, its `Location` header.
-    ///
-    /// `client` is the client the builder came from: the handle keeps it to
-    /// follow the task (the generated builder does not give its own away).
+    /// Submit the action asynchronously (`sync=false`) and return a handle
+    /// on its task, read from the `202` answer's `{"taskId"}` body or,
+    /// failing that, its `Location` header. The handle follows the task with
+    /// the client the builder came from.
     ///
     /// An answer other than `202` with a task id is an
     /// [`Error::Decode`]: an action that XO ran synchronously has no task
     /// to follow. Errors raised by the action itself only show in the task.
-    fn start(self, client: &Client) -> impl Future<Output = Result<Task>> + Send {
-        let client = client.clone();
+    fn submit(self) -> impl Future<Output = Result<Task>> + Send {
         let request = self.set_sync(false).request();
+        let client = request.client().clone();
         async move {
             let response = request.send_response().await?;
             Task::from_accepted(client, &response)
@@ -270,7 +268,7 @@ pub(crate) use actions;
 
 /// A handle on one XO task: the client and the task id. Cheap to clone.
 ///
-/// Get one from [`Action::start`], or from an id with [`Task::new`].
+/// Get one from [`Action::submit`], or from an id with [`Task::new`].
 ///
 /// ```no_run
 /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
