@@ -68,9 +68,10 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// A stream of upload chunks.
 pub(crate) type ChunkStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
 
-/// Chunks of at most [`CHUNK`] bytes read from `reader`: exactly `length`
-/// bytes when it is given (a reader that ends sooner is an error; bytes
-/// past `length` are never read), up to the end of the reader otherwise.
+/// Chunks of at most [`CHUNK`] bytes read from `reader`: up to `length`
+/// bytes when it is given (bytes past `length` are never read; a reader
+/// that ends sooner ends the stream sooner, which [`Upload`] reports), up
+/// to the end of the reader otherwise.
 pub(crate) fn reader_stream<R>(reader: R, length: Option<u64>) -> ChunkStream
 where
     R: AsyncRead + Send + 'static,
@@ -106,19 +107,10 @@ where
             }
         }
         if buf.is_empty() {
-            return match s.length {
-                Some(n) => Err(Box::new(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "the body's reader ended after {} of the {n} bytes of its declared length",
-                        s.sent
-                    ),
-                )) as BoxError),
-                None => Ok(None),
-            };
+            return Ok(None);
         }
         s.sent += buf.len() as u64;
-        Ok(Some((buf.freeze(), s)))
+        Ok::<_, BoxError>(Some((buf.freeze(), s)))
     }))
 }
 
@@ -288,6 +280,11 @@ impl Stream for Upload {
                                 "the body yielded more than the {n} bytes of its declared length"
                             )));
                         }
+                    }
+                    if this.length == Some(this.sent) {
+                        // hyper stops polling a body once it has sent its
+                        // Content-Length: this is the end.
+                        this.activity.done.store(true, Ordering::Relaxed);
                     }
                     this.activity.touch();
                     if let Some(progress) = &this.progress {
@@ -535,12 +532,11 @@ mod tests {
     }
 
     #[test]
-    fn reader_stream_short_reader_is_an_error() {
+    fn reader_stream_ends_with_a_short_reader() {
         rt().block_on(async {
             let mut s = reader_stream(std::io::Cursor::new(vec![1u8; 10]), Some(20));
             assert_eq!(s.next().await.unwrap().unwrap().len(), 10);
-            let e = s.next().await.unwrap().unwrap_err();
-            assert!(e.to_string().contains("after 10 of the 20 bytes"), "{e}");
+            assert!(s.next().await.is_none());
         });
     }
 
