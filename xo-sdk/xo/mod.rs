@@ -7,6 +7,7 @@ mod collection;
 pub mod events;
 mod filter;
 mod task;
+mod transfer;
 
 pub use collection::{Collection, Href, MarkdownTable, ObjectStream, Typed};
 pub use events::{Change, Event, EventStream, EventStreamBuilder, Reconnected};
@@ -14,6 +15,9 @@ pub use filter::{Cmp, Filter};
 pub use task::{
     Action, CreatedId, FinishedTask, SyncOutcome, Task, TaskChanges, TaskError, TaskEvent,
     TaskFailure, TaskState, WatchTasks,
+};
+pub use transfer::{
+    Compression, ExportCompression, UnknownValue, VdiFormat, VdiImportFormat, VmExportFormat,
 };
 
 use crate::runtime::Request;
