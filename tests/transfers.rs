@@ -1031,3 +1031,95 @@ fn bodies_and_their_futures_can_cross_threads() {
     let file_fut = Body::from_file("x");
     send_future(&file_fut);
 }
+
+// ---------------------------------------------------------------------
+// TLS: uploads go through a second, lazily built client, which must carry
+// the same TLS settings.
+
+const CA_PEM: &[u8] = include_bytes!("support/tls/ca.pem");
+const SERVER_PEM: &[u8] = include_bytes!("support/tls/server.pem");
+const SERVER_KEY: &[u8] = include_bytes!("support/tls/server.key");
+
+/// An HTTPS server that answers 204 to every request and records the body
+/// lengths it received.
+async fn tls_upload_server() -> (u16, Arc<Mutex<Vec<usize>>>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(SERVER_PEM)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(SERVER_KEY).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(sock).await else {
+                    return;
+                };
+                let mut reader = tokio::io::BufReader::new(tls);
+                while let Some(req) = support::read_request(&mut reader).await {
+                    seen.lock().unwrap().push(req.body.len());
+                    let reply = "HTTP/1.1 204 No Content\r\n\r\n";
+                    if reader.get_mut().write_all(reply.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let _ = reader.get_mut().flush().await;
+                }
+            });
+        }
+    });
+    (port, bodies)
+}
+
+#[tokio::test]
+async fn uploads_over_tls_use_the_client_s_trust_settings() {
+    let (port, bodies) = tls_upload_server().await;
+    let len = 2 * 1024 * 1024 + 1;
+    let trusted = xo_sdk::Client::builder(format!("https://localhost:{port}"))
+        .token("t")
+        .add_root_certificate_pem(CA_PEM)
+        .build()
+        .unwrap();
+    trusted
+        .vdis()
+        .import_to_existing_raw(
+            "vdi1",
+            Body::from_reader(Generated::new(len, 9), len as u64),
+        )
+        .send()
+        .await
+        .expect("the extra CA is trusted by the upload client too");
+    assert_eq!(*bodies.lock().unwrap(), vec![len]);
+
+    // Without the CA the upload client refuses the server, like the other.
+    let untrusting = xo_sdk::Client::builder(format!("https://localhost:{port}"))
+        .token("t")
+        .build()
+        .unwrap();
+    let err = untrusting
+        .vdis()
+        .import_to_existing_raw("vdi1", Body::from(vec![0u8; 1000]))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_transport(), "{err:?}");
+    assert!(
+        err.to_string().to_ascii_lowercase().contains("certificate"),
+        "{err}"
+    );
+    assert_eq!(bodies.lock().unwrap().len(), 1, "nothing more was received");
+}

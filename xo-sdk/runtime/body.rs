@@ -21,8 +21,8 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::error::{CallSite, Error, Result};
 use super::transfer::{
-    self, Activity, BoxError, ByteStreamReader, ChunkStream, Progress, ProgressFn, TempFile,
-    Upload, UploadSource,
+    self, Activity, ByteStreamReader, ChunkStream, Progress, ProgressFn, TempFile, Upload,
+    UploadSource,
 };
 
 /// A raw request body (uploads, imports): bytes in memory, a file, an
@@ -187,7 +187,7 @@ impl Body {
     pub fn from_stream<S>(stream: S, length: Option<u64>) -> Self
     where
         S: futures::TryStream + Send + 'static,
-        S::Error: Into<BoxError>,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
         Bytes: From<S::Ok>,
     {
         let stream = stream.into_stream().map_ok(Bytes::from).map_err(Into::into);
