@@ -509,6 +509,32 @@ async fn save_to_replaces_an_existing_file_on_success() {
         .unwrap();
     assert_eq!(std::fs::metadata(&dest).unwrap().len(), size);
     assert_eq!(dir.entries(), vec!["vm.xva"]);
+
+    // A destination that cannot be written names itself; nothing is left.
+    let blocked = dir.path("sub");
+    std::fs::create_dir(&blocked).unwrap();
+    let err = client
+        .vms()
+        .export_xva(&vm)
+        .send()
+        .await
+        .unwrap()
+        .save_to(&blocked)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Io(_)), "{err:?}");
+    assert!(err.to_string().contains("sub"), "{err}");
+    assert_eq!(dir.entries(), vec!["sub", "vm.xva"]);
+    let err = client
+        .vms()
+        .export_xva(&vm)
+        .send()
+        .await
+        .unwrap()
+        .save_to(dir.path("missing/vm.xva"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
 }
 
 // ---------------------------------------------------------------------

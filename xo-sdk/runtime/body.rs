@@ -552,11 +552,21 @@ impl ByteStream {
     /// atomically on success.
     pub async fn save_to(self, path: impl AsRef<Path>) -> Result<u64> {
         let dest = path.as_ref();
-        let (temp, file) = TempFile::create(dest).await?;
+        // File errors name the destination; the stream's errors are its own.
+        let with_path = |e: std::io::Error| {
+            Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("saving to {}: {e}", dest.display()),
+            ))
+        };
+        let (temp, file) = TempFile::create(dest).await.map_err(with_path)?;
         let mut out = tokio::io::BufWriter::with_capacity(SAVE_BUFFER, file);
         let result: Result<u64> = async {
-            let n = self.write_to(&mut out).await?;
-            out.get_ref().sync_all().await?;
+            let n = self.write_to(&mut out).await.map_err(|e| match e {
+                Error::Io(e) => with_path(e),
+                e => e,
+            })?;
+            out.get_ref().sync_all().await.map_err(with_path)?;
             Ok(n)
         }
         .await;
@@ -564,7 +574,7 @@ impl ByteStream {
         match result {
             Ok(n) => {
                 drop(file);
-                temp.persist(dest).await?;
+                temp.persist(dest).await.map_err(with_path)?;
                 Ok(n)
             }
             Err(e) => {
