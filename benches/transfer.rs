@@ -14,6 +14,11 @@
 //!   raw: `reqwest` with `Body::wrap_stream` over the same reader, read in
 //!   256 KiB chunks, and the same Content-Length.
 //!
+//! Next to wall-clock throughput, the client thread's CPU time per GiB is
+//! reported (the client runs on one current-thread runtime): on a machine
+//! shared with other work, wall-clock speed swings widely while CPU per
+//! byte, the SDK's actual overhead, barely moves.
+//!
 //! Each round runs three series per direction, SDK, raw and raw again (an
 //! A/A control that shows the noise floor), in a rotating order. Reports
 //! MiB/s min/median/max per series and the ratio of medians (target ≥
@@ -317,6 +322,23 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time of the calling thread (user + system), in clock ticks (1/100 s
+/// on Linux). The client runs on one current-thread runtime, hyper's
+/// connection task included, so this is the whole client side; unlike
+/// wall-clock time it hardly moves when other processes compete for the
+/// CPU.
+fn thread_cpu_ticks() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which may contain spaces.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0)
+}
+
 fn load() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -394,16 +416,22 @@ fn main() {
         .build()
         .unwrap();
     let mib_s = |t: Instant| size as f64 / MIB as f64 / t.elapsed().as_secs_f64();
+    // Client CPU milliseconds per GiB since `ticks`.
+    let cpu_ms_gib = |ticks: u64| {
+        (thread_cpu_ticks() - ticks) as f64 * 10.0 / (size as f64 / (1024.0 * MIB as f64))
+    };
 
     // Three series per direction: SDK, raw, and raw again as an A/A
     // control that shows the noise floor; the order rotates every round.
     let mut ex: [Vec<f64>; 3] = Default::default();
     let mut im: [Vec<f64>; 3] = Default::default();
+    let mut ex_cpu: [Vec<f64>; 3] = Default::default();
+    let mut im_cpu: [Vec<f64>; 3] = Default::default();
     rt.block_on(async {
         for r in 0..rounds {
             let order = [[0, 1, 2], [1, 2, 0], [2, 0, 1]][r % 3];
             for side in order {
-                let t = Instant::now();
+                let (t, ticks) = (Instant::now(), thread_cpu_ticks());
                 let n = if side == 0 {
                     sdk_export(&client).await
                 } else {
@@ -411,9 +439,10 @@ fn main() {
                 };
                 assert_eq!(n, size);
                 ex[side].push(mib_s(t));
+                ex_cpu[side].push(cpu_ms_gib(ticks));
             }
             for side in order {
-                let t = Instant::now();
+                let (t, ticks) = (Instant::now(), thread_cpu_ticks());
                 let n = if side == 0 {
                     sdk_import(&client, &pattern, size).await
                 } else {
@@ -421,13 +450,16 @@ fn main() {
                 };
                 assert_eq!(n, size);
                 im[side].push(mib_s(t));
+                im_cpu[side].push(cpu_ms_gib(ticks));
             }
         }
     });
     println!(
         "size: {size_mib} MiB per transfer, {rounds} rounds; load average before: {load_before}"
     );
-    for (name, [sdk, raw, control]) in [("export", ex), ("import", im)] {
+    for (name, [sdk, raw, control], [sdk_cpu, raw_cpu, control_cpu]) in
+        [("export", ex, ex_cpu), ("import", im, im_cpu)]
+    {
         let (smin, smed, smax) = stats(sdk);
         let (rmin, rmed, rmax) = stats(raw);
         let (cmin, cmed, cmax) = stats(control);
@@ -438,6 +470,18 @@ fn main() {
             "{name} ratio sdk/raw (medians): {:.3} (target >= 0.95); A/A control raw/raw: {:.3}",
             smed / rmed,
             cmed / rmed,
+        );
+        let (sc_min, sc_med, sc_max) = stats(sdk_cpu);
+        let (rc_min, rc_med, rc_max) = stats(raw_cpu);
+        let (cc_min, cc_med, cc_max) = stats(control_cpu);
+        println!(
+            "{name} client CPU ms/GiB min/median/max: sdk {sc_min:.0}/{sc_med:.0}/{sc_max:.0}, \
+             raw {rc_min:.0}/{rc_med:.0}/{rc_max:.0}, raw A/A {cc_min:.0}/{cc_med:.0}/{cc_max:.0}"
+        );
+        println!(
+            "{name} CPU-efficiency ratio raw/sdk (medians): {:.3} (1.0 = same CPU per byte); A/A: {:.3}",
+            rc_med / sc_med,
+            rc_med / cc_med,
         );
     }
 
