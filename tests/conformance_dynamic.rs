@@ -234,11 +234,19 @@ async fn every_operation_passes_prism_validation() {
     let values: samples::Values = {
         let spec = spec.clone();
         let by_tool = by_tool.clone();
-        Rc::new(move |tool: &str, param: &str| {
+        Rc::new(move |tool: &str, param: &str, kind: &str| {
             let op = by_tool.get(tool)?;
-            // A param the spec does not know is sent anyway (as a string),
-            // so that Prism sees everything the SDK can send.
-            value_for(&spec, op, param).or_else(|| Some(json!("sample")))
+            // A param the spec does not know is sent anyway, with a value of
+            // its DADL type, so that Prism sees everything the SDK can send.
+            value_for(&spec, op, param).or_else(|| {
+                Some(match kind {
+                    "integer" | "number" => json!(1),
+                    "boolean" => json!(true),
+                    "array" => json!(["sample"]),
+                    "object" => json!({}),
+                    _ => json!("sample"),
+                })
+            })
         })
     };
     // The replaying client is plain reqwest; with the SDK's ring-based rustls

@@ -11,6 +11,17 @@ use quote::{format_ident, quote};
 
 use crate::ir::{Api, ParamType, RequestBody, Response};
 
+fn type_name(ty: ParamType) -> &'static str {
+    match ty {
+        ParamType::String | ParamType::FileUrl => "string",
+        ParamType::Integer => "integer",
+        ParamType::Number => "number",
+        ParamType::Boolean => "boolean",
+        ParamType::Array => "array",
+        ParamType::Object => "object",
+    }
+}
+
 fn value_type(ty: ParamType) -> TokenStream {
     match ty {
         ParamType::String | ParamType::FileUrl => quote!(::std::string::String),
@@ -37,11 +48,12 @@ pub fn emit_samples(api: &Api, client_path: &str) -> String {
             let name = &p.name;
             let ty = value_type(p.ty);
             let ident = format_ident!("{}", p.rust_name);
+            let kind = type_name(p.ty);
             if p.required {
-                args.push(quote!(required::<#ty>(&values, #tool, #name)?));
+                args.push(quote!(required::<#ty>(&values, #tool, #name, #kind)?));
             } else {
                 setters.push(quote! {
-                    if let ::core::option::Option::Some(v) = optional::<#ty>(&values, #tool, #name)? {
+                    if let ::core::option::Option::Some(v) = optional::<#ty>(&values, #tool, #name, #kind)? {
                         builder = builder.#ident(v);
                     }
                 });
@@ -83,23 +95,23 @@ pub fn emit_samples(api: &Api, client_path: &str) -> String {
             pub call: ::std::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = ::xo_sdk::Result<()>>>>,
         }
 
-        /// Supplies a JSON value for (tool, wire parameter name), or `None` to
-        /// leave an optional parameter unset.
-        pub type Values = ::std::rc::Rc<dyn Fn(&str, &str) -> ::core::option::Option<::xo_sdk::runtime::Value>>;
+        /// Supplies a JSON value for (tool, wire parameter name, DADL type), or
+        /// `None` to leave an optional parameter unset.
+        pub type Values = ::std::rc::Rc<dyn Fn(&str, &str, &str) -> ::core::option::Option<::xo_sdk::runtime::Value>>;
 
         fn convert<T: ::xo_sdk::runtime::DeserializeOwned>(tool: &'static str, name: &str, v: ::xo_sdk::runtime::Value) -> ::xo_sdk::Result<T> {
             ::serde_json::from_value(v).map_err(|e| ::xo_sdk::Error::Config(::std::format!("sample value for {tool}.{name}: {e}")))
         }
 
-        fn required<T: ::xo_sdk::runtime::DeserializeOwned>(values: &Values, tool: &'static str, name: &str) -> ::xo_sdk::Result<T> {
-            match values(tool, name) {
+        fn required<T: ::xo_sdk::runtime::DeserializeOwned>(values: &Values, tool: &'static str, name: &str, kind: &str) -> ::xo_sdk::Result<T> {
+            match values(tool, name, kind) {
                 ::core::option::Option::Some(v) => convert(tool, name, v),
                 ::core::option::Option::None => ::core::result::Result::Err(::xo_sdk::Error::Config(::std::format!("no sample value for required {tool}.{name}"))),
             }
         }
 
-        fn optional<T: ::xo_sdk::runtime::DeserializeOwned>(values: &Values, tool: &'static str, name: &str) -> ::xo_sdk::Result<::core::option::Option<T>> {
-            values(tool, name).map(|v| convert(tool, name, v)).transpose()
+        fn optional<T: ::xo_sdk::runtime::DeserializeOwned>(values: &Values, tool: &'static str, name: &str, kind: &str) -> ::xo_sdk::Result<::core::option::Option<T>> {
+            values(tool, name, kind).map(|v| convert(tool, name, v)).transpose()
         }
 
         /// One call per operation of the API, in DADL file order.
