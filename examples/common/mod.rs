@@ -68,3 +68,79 @@ pub async fn first_pool(client: &xo_sdk::Client) -> Result<String, BoxError> {
         .ok_or("XO has no pool")?;
     Ok(pool)
 }
+
+/// Stop unless the example runs against xo-sim or `--yes` was given: for
+/// the examples that reboot, shut down or reconfigure real machines.
+pub fn require_yes(target: &Target, warning: &str) {
+    if !target.is_simulated() && !std::env::args().any(|a| a == "--yes") {
+        eprintln!("{warning}: run again with --yes.");
+        std::process::exit(2);
+    }
+}
+
+/// The command-line arguments that are not flags (`--yes`, `--zstd`, …).
+pub fn positional_args() -> Vec<String> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect()
+}
+
+/// Whether the flag (`--zstd`) was given.
+pub fn flag(name: &str) -> bool {
+    std::env::args().skip(1).any(|a| a == name)
+}
+
+/// The id of the one object of a collection whose id, or whose
+/// `label_field` (`name_label` for XAPI objects, `name` for users, groups,
+/// roles and backup repositories), is `wanted`.
+///
+/// Asking XO for two fields of every object and matching here keeps the
+/// match exact: a complex-matcher filter `name_label:web` also matches
+/// `web-01`.
+pub async fn resolve<C>(
+    list: C,
+    label_field: &str,
+    wanted: &str,
+    what: &str,
+) -> Result<String, BoxError>
+where
+    C: xo_sdk::xo::Collection,
+{
+    let objects = list
+        .select(["id", label_field])
+        .send_as::<serde_json::Map<String, serde_json::Value>>()
+        .await?;
+    let field = |o: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        o.get(k).and_then(|v| v.as_str()).map(str::to_owned)
+    };
+    if let Some(id) = objects
+        .iter()
+        .filter_map(|o| field(o, "id"))
+        .find(|id| id == wanted)
+    {
+        return Ok(id);
+    }
+    let mut matches = objects
+        .iter()
+        .filter(|o| field(o, label_field).as_deref() == Some(wanted))
+        .filter_map(|o| field(o, "id"));
+    match (matches.next(), matches.next()) {
+        (Some(id), None) => Ok(id),
+        (Some(_), Some(_)) => {
+            Err(format!("several {what}s are named {wanted:?}: give the id instead").into())
+        }
+        (None, _) => Err(format!("no {what} with id or {label_field} {wanted:?}").into()),
+    }
+}
+
+/// Print `prompt` and wait for the user to press Enter.
+pub async fn wait_for_enter(prompt: &str) -> Result<(), BoxError> {
+    use tokio::io::AsyncBufReadExt;
+    println!("{prompt}");
+    let mut line = String::new();
+    tokio::io::BufReader::new(tokio::io::stdin())
+        .read_line(&mut line)
+        .await?;
+    Ok(())
+}
