@@ -1,4 +1,5 @@
-//! Runs the Rust versions of the DADL examples against xo-sim.
+//! Runs every example (`examples/*.rs`) against xo-sim and checks its effect
+//! in the simulator's state.
 //!
 //! Cargo gives tests no path to example binaries, and `cargo run --example`
 //! from a test would rebuild and serialise on the build lock. Each example
@@ -13,8 +14,72 @@
 #![allow(clippy::duplicate_mod)]
 
 #[allow(dead_code)]
+#[path = "../examples/add_pool_server.rs"]
+mod add_pool_server;
+
+#[allow(dead_code)]
+#[path = "../examples/attach_disk_to_running_vm.rs"]
+mod attach_disk_to_running_vm;
+
+#[allow(dead_code)]
 #[path = "../examples/create_and_start_vm.rs"]
 mod create_and_start_vm;
+
+#[allow(dead_code)]
+#[path = "../examples/export_vm.rs"]
+mod export_vm;
+
+#[allow(dead_code)]
+#[path = "../examples/group_based_access.rs"]
+mod group_based_access;
+
+#[allow(dead_code)]
+#[path = "../examples/health_snapshot.rs"]
+mod health_snapshot;
+
+#[allow(dead_code)]
+#[path = "../examples/host_maintenance.rs"]
+mod host_maintenance;
+
+#[allow(dead_code)]
+#[path = "../examples/host_stats_last_hour.rs"]
+mod host_stats_last_hour;
+
+#[allow(dead_code)]
+#[path = "../examples/import_vdi.rs"]
+mod import_vdi;
+
+#[allow(dead_code)]
+#[path = "../examples/list_running_vms.rs"]
+mod list_running_vms;
+
+#[allow(dead_code)]
+#[path = "../examples/lock_down_vif.rs"]
+mod lock_down_vif;
+
+#[allow(dead_code)]
+#[path = "../examples/maintenance_mode_across_reboot.rs"]
+mod maintenance_mode_across_reboot;
+
+#[allow(dead_code)]
+#[path = "../examples/provision_vm_from_template.rs"]
+mod provision_vm_from_template;
+
+#[allow(dead_code)]
+#[path = "../examples/quickstart.rs"]
+mod quickstart;
+
+#[allow(dead_code)]
+#[path = "../examples/rbac_read_only_operator.rs"]
+mod rbac_read_only_operator;
+
+#[allow(dead_code)]
+#[path = "../examples/reboot_host_with_pinned_vms.rs"]
+mod reboot_host_with_pinned_vms;
+
+#[allow(dead_code)]
+#[path = "../examples/register_nfs_backup_repository.rs"]
+mod register_nfs_backup_repository;
 
 #[allow(dead_code)]
 #[path = "../examples/rolling_pool_update.rs"]
@@ -24,7 +89,16 @@ mod rolling_pool_update;
 #[path = "../examples/run_backup_schedule.rs"]
 mod run_backup_schedule;
 
+#[allow(dead_code)]
+#[path = "../examples/validate_backup_repository.rs"]
+mod validate_backup_repository;
+
+#[allow(dead_code)]
+#[path = "../examples/watch_events.rs"]
+mod watch_events;
+
 use xo_sdk::types::{BackupLogStatus, PowerState, TaskStatus};
+use xo_sdk::xo::Collection;
 
 async fn sim() -> (xo_sim::Sim, xo_sdk::Client) {
     let sim = xo_sim::start().await.expect("xo-sim starts");
@@ -93,4 +167,730 @@ async fn run_backup_schedule() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("no schedule"), "{err}");
+}
+
+/// Every example is run here: a new file in `examples/` without a test
+/// fails this.
+#[test]
+fn every_example_is_run() {
+    let source = include_str!("examples_run.rs");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            let declared = format!("#[path = \"../examples/{name}.rs\"]\nmod {name};");
+            assert!(source.contains(&declared), "examples/{name}.rs is not run");
+            let called = format!("{name}::run(");
+            assert!(
+                source.contains(&called),
+                "examples/{name}.rs: run() not called"
+            );
+            count += 1;
+        }
+    }
+    assert!(count >= 13, "{count} examples");
+}
+
+/// The ids of the simulator's objects of `coll` whose `field` is `value`.
+fn ids_where(sim: &xo_sim::Sim, coll: &str, field: &str, value: &str) -> Vec<String> {
+    let mut ids: Vec<String> = sim
+        .objects(coll)
+        .into_iter()
+        .filter(|o| o[field] == value)
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The simulator's tasks whose action parameters include `param: value`.
+fn tasks_with_param(
+    sim: &xo_sim::Sim,
+    param: &str,
+    value: serde_json::Value,
+) -> Vec<serde_json::Value> {
+    sim.objects("tasks")
+        .into_iter()
+        .filter(|t| t["properties"]["params"][param] == value)
+        .collect()
+}
+
+#[tokio::test]
+async fn quickstart() {
+    let (sim, client) = sim().await;
+    let tour = quickstart::run(&client).await.unwrap();
+
+    let vms = sim.objects("vms");
+    assert_eq!(tour.by_power_state.values().sum::<usize>(), vms.len());
+    for (state, count) in &tour.by_power_state {
+        assert_eq!(
+            ids_where(&sim, "vms", "power_state", state).len(),
+            *count,
+            "{state}"
+        );
+    }
+    let mut running: Vec<String> = vms
+        .iter()
+        .filter(|v| v["power_state"] == "Running")
+        .map(|v| v["name_label"].as_str().unwrap().to_owned())
+        .collect();
+    running.sort();
+    assert_eq!(tour.running, running);
+
+    let sr = sim.object("srs", &tour.sr).unwrap();
+    assert_ne!(sr["content_type"], "iso");
+    assert_eq!(tour.task.status(), &TaskStatus::Success);
+    let task = sim.object("tasks", tour.task.id().unwrap()).unwrap();
+    assert_eq!(task["properties"]["method"], "sr.scan");
+    assert_eq!(task["properties"]["objectId"], tour.sr.as_str());
+    assert_eq!(task["status"], "success");
+}
+
+#[tokio::test]
+async fn list_running_vms() {
+    let (sim, client) = sim().await;
+    let vms = list_running_vms::run(&client).await.unwrap();
+    let mut ids: Vec<String> = vms.iter().map(|v| v.uuid.clone().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, ids_where(&sim, "vms", "power_state", "Running"));
+    assert!(
+        vms.iter()
+            .all(|v| v.power_state == Some(PowerState::Running))
+    );
+    // Only the fields asked for came back.
+    assert!(
+        vms.iter()
+            .all(|v| v.memory.is_none() && v.name_label.is_some())
+    );
+    let names: Vec<_> = vms.iter().map(|v| v.name_label.clone()).collect();
+    assert!(names.is_sorted());
+}
+
+#[tokio::test]
+async fn attach_disk_to_running_vm() {
+    let (sim, client) = sim().await;
+    let disk = attach_disk_to_running_vm::run(
+        &client,
+        Some("web-01"),
+        None,
+        "data-disk",
+        attach_disk_to_running_vm::DISK_SIZE,
+    )
+    .await
+    .unwrap();
+
+    let vm = sim.find_by_name("vms", "web-01").unwrap();
+    assert_eq!(disk.vm, vm["id"].as_str().unwrap());
+    let pool = sim.object("pools", vm["$pool"].as_str().unwrap()).unwrap();
+    assert_eq!(disk.sr, pool["default_SR"].as_str().unwrap());
+    let vdi = sim.object("vdis", &disk.vdi).unwrap();
+    assert_eq!(vdi["name_label"], "data-disk");
+    assert_eq!(vdi["size"], 53_687_091_200u64);
+    assert_eq!(vdi["$SR"], disk.sr.as_str());
+    let vbd = sim.object("vbds", &disk.vbd).unwrap();
+    assert_eq!(vbd["VM"], disk.vm.as_str());
+    assert_eq!(vbd["VDI"], disk.vdi.as_str());
+    assert_eq!(vbd["attached"], true);
+
+    // A halted VM: refused before anything is created.
+    let vdis = sim.objects("vdis").len();
+    let err = attach_disk_to_running_vm::run(&client, Some("app-03"), None, "x", 1 << 30)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("needs a running VM"), "{err}");
+    assert_eq!(sim.objects("vdis").len(), vdis);
+}
+
+#[tokio::test]
+async fn host_maintenance() {
+    let (sim, client) = sim().await;
+    let host = host_maintenance::evacuable_host(&client).await.unwrap();
+    let h = sim.object("hosts", &host).unwrap();
+    let control_domain = h["controlDomain"].clone();
+
+    let sim_ref = &sim;
+    let host_ref = host.as_str();
+    let done = host_maintenance::run(&client, &host, async move {
+        // During the work the host is disabled and runs no guest.
+        let h = sim_ref.object("hosts", host_ref).unwrap();
+        assert_eq!(h["enabled"], false);
+        assert!(
+            h["residentVms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|v| *v == control_domain)
+        );
+        Ok(())
+    })
+    .await
+    .unwrap();
+
+    assert!(!done.moved.is_empty());
+    for (vm, now_on) in &done.moved {
+        let vm = sim.object("vms", vm).unwrap();
+        assert_ne!(vm["$container"], host.as_str());
+        assert_eq!(now_on.as_deref(), vm["$container"].as_str());
+        assert_eq!(
+            sim.object("hosts", now_on.as_deref().unwrap()).unwrap()["$pool"],
+            h["$pool"]
+        );
+    }
+    assert_eq!(sim.object("hosts", &host).unwrap()["enabled"], true);
+    let disables = tasks_with_param(&sim, "evacuate", true.into());
+    assert_eq!(disables.len(), 1);
+    assert_eq!(disables[0]["properties"]["objectId"], host.as_str());
+
+    // Failed work: the host stays disabled.
+    let err = host_maintenance::run(&client, &host, async { Err("disk swap failed".into()) })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("stays disabled"), "{err}");
+    assert_eq!(sim.object("hosts", &host).unwrap()["enabled"], false);
+}
+
+#[tokio::test]
+async fn maintenance_mode_across_reboot() {
+    use maintenance_mode_across_reboot::PowerOn;
+    use std::time::Duration;
+
+    let (sim, client) = sim().await;
+    let host = maintenance_mode_across_reboot::first_non_master(&client)
+        .await
+        .unwrap();
+    let start_before = sim.object("hosts", &host).unwrap()["startTime"].clone();
+
+    let sim_ref = &sim;
+    let host_ref = host.as_str();
+    let work = async move {
+        // The hardware work happens on a host that is off and disabled.
+        let h = sim_ref.object("hosts", host_ref).unwrap();
+        assert_eq!(h["power_state"], "Halted");
+        assert_eq!(h["enabled"], false);
+        Ok(())
+    };
+    let done = maintenance_mode_across_reboot::run(
+        &client,
+        &host,
+        work,
+        PowerOn::ThroughXo,
+        Duration::from_millis(20),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.host, host);
+
+    let h = sim.object("hosts", &host).unwrap();
+    assert_eq!(h["power_state"], "Running");
+    assert_eq!(h["enabled"], true);
+    assert_ne!(h["startTime"], start_before);
+    let disable = tasks_with_param(&sim, "autoEnable", false.into());
+    assert_eq!(disable.len(), 1);
+    assert_eq!(disable[0]["properties"]["params"]["evacuate"], true);
+    let methods: Vec<String> = sim
+        .objects("tasks")
+        .into_iter()
+        .filter(|t| t["properties"]["objectId"] == host.as_str())
+        .map(|t| t["properties"]["method"].as_str().unwrap().to_owned())
+        .collect();
+    for step in [
+        "host.disable",
+        "host.clean_shutdown",
+        "host.start",
+        "host.enable",
+    ] {
+        assert!(methods.iter().any(|m| m == step), "{step} in {methods:?}");
+    }
+
+    // Nobody powers the host on: the wait ends at its deadline.
+    let err = maintenance_mode_across_reboot::run(
+        &client,
+        &host,
+        async { Ok(()) },
+        PowerOn::ByHand(Duration::from_millis(100)),
+        Duration::from_millis(20),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("not running"), "{err}");
+    assert_eq!(sim.object("hosts", &host).unwrap()["power_state"], "Halted");
+}
+
+#[tokio::test]
+async fn reboot_host_with_pinned_vms() {
+    let (sim, client) = sim().await;
+    let host = sim.find_by_name("hosts", "xcp-host-01").unwrap();
+    let host_id = host["id"].as_str().unwrap();
+    let reboot = reboot_host_with_pinned_vms::run(&client, host_id)
+        .await
+        .unwrap();
+
+    assert_eq!(reboot.task.status(), &TaskStatus::Success);
+    let task = sim.object("tasks", reboot.task.id().unwrap()).unwrap();
+    assert_eq!(task["properties"]["method"], "host.smart_reboot");
+    assert_eq!(task["properties"]["params"]["bypassBlockedSuspend"], false);
+    // The guests (not dom0) are resumed where they were.
+    assert!(!reboot.residents_before.is_empty());
+    assert!(
+        !reboot
+            .residents_before
+            .contains(&host["controlDomain"].as_str().unwrap().to_owned())
+    );
+    assert_eq!(reboot.residents_before, reboot.residents_after);
+    let after = sim.object("hosts", host_id).unwrap();
+    assert_ne!(after["startTime"], host["startTime"]);
+}
+
+#[tokio::test]
+async fn validate_backup_repository() {
+    use validate_backup_repository::Verdict;
+
+    let (sim, client) = sim().await;
+    let repo = sim
+        .find_by_name("backup-repositories", "NFS backups")
+        .unwrap();
+    let repo_id = repo["id"].as_str().unwrap().to_owned();
+    let benchmarks = |sim: &xo_sim::Sim| {
+        sim.object("backup-repositories", &repo_id).unwrap()["benchmarks"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let before = benchmarks(&sim);
+
+    let verdict = validate_backup_repository::run(&client, Some("NFS backups"))
+        .await
+        .unwrap();
+    let Verdict::Benchmarked {
+        repository,
+        task_id,
+        benchmark,
+    } = verdict
+    else {
+        panic!("{verdict:?}");
+    };
+    assert_eq!(repository, repo_id);
+    assert_eq!(benchmarks(&sim), before + 1);
+    let last = &sim.object("backup-repositories", &repo_id).unwrap()["benchmarks"][before];
+    assert_eq!(Some(benchmark.read_rate), last["readRate"].as_f64());
+    assert_eq!(Some(benchmark.write_rate), last["writeRate"].as_f64());
+    assert_eq!(sim.object("tasks", &task_id).unwrap()["status"], "success");
+
+    // A disabled repository is unreachable: no benchmark is started.
+    sim.update_object("backup-repositories", &repo_id, |r| {
+        r.insert("enabled".into(), false.into());
+    })
+    .unwrap();
+    let tasks = sim.objects("tasks").len();
+    let verdict = validate_backup_repository::run(&client, Some(&repo_id))
+        .await
+        .unwrap();
+    assert!(
+        matches!(verdict, Verdict::Unreachable { .. }),
+        "{verdict:?}"
+    );
+    assert_eq!(sim.objects("tasks").len(), tasks);
+    assert_eq!(benchmarks(&sim), before + 1);
+}
+
+#[tokio::test]
+async fn rbac_read_only_operator() {
+    let (sim, client) = sim().await;
+    let operator = sim.find_by_name("users", "operator@example.com").unwrap();
+    let operator_id = operator["id"].as_str().unwrap();
+    let as_operator = xo_sdk::Client::builder(sim.url())
+        .token(sim.create_token(operator_id).unwrap())
+        .build()
+        .unwrap();
+    // xo-sim's operator reads only the VMs tagged `web` so far.
+    let vms_seen = || async { as_operator.vms().list().refs().await.unwrap().len() };
+    let all_vms = sim.objects("vms").len();
+    assert!(vms_seen().await < all_vms);
+
+    let made = rbac_read_only_operator::run(&client, "operator@example.com", "operator-readonly")
+        .await
+        .unwrap();
+
+    let role = sim.object("acl-roles", &made.role).unwrap();
+    assert_eq!(role["name"], "operator-readonly");
+    assert_eq!(role["userIds"], serde_json::json!([operator_id]));
+    assert_eq!(role["privilegeIds"], serde_json::json!(made.privileges));
+    let mut resources = Vec::new();
+    for id in &made.privileges {
+        let p = sim.object("acl-privileges", id).unwrap();
+        assert_eq!(
+            (&p["action"], &p["effect"]),
+            (&"read".into(), &"allow".into())
+        );
+        assert_eq!(p["roleId"], made.role.as_str());
+        resources.push(p["resource"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(resources, rbac_read_only_operator::READABLE);
+    // The role works: the operator now reads every VM.
+    assert_eq!(vms_seen().await, all_vms);
+
+    let err = rbac_read_only_operator::run(&client, "nobody@example.com", "r")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no user"), "{err}");
+    assert!(sim.find_by_name("acl-roles", "r").is_none());
+}
+
+#[tokio::test]
+async fn group_based_access() {
+    let (sim, client) = sim().await;
+    let members = ["alice@example.com", "bob@example.com"];
+    group_based_access::create_missing_users(&client, &members)
+        .await
+        .unwrap();
+    let team = group_based_access::run(&client, "devops-team", &members, "VM operator")
+        .await
+        .unwrap();
+
+    let group = sim.object("groups", &team.group).unwrap();
+    assert_eq!(group["name"], "devops-team");
+    let member_ids: Vec<String> = members
+        .iter()
+        .map(|m| {
+            sim.find_by_name("users", m).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(group["users"], serde_json::json!(member_ids));
+    assert_eq!(team.users, member_ids);
+    assert_eq!(group["aclRoleIds"], serde_json::json!([team.role]));
+    let role = sim.object("acl-roles", &team.role).unwrap();
+    assert_eq!(role["name"], "VM operator");
+    assert!(
+        role["groupIds"]
+            .as_array()
+            .unwrap()
+            .contains(&team.group.as_str().into())
+    );
+
+    // An unknown member: nothing is created.
+    let groups = sim.objects("groups").len();
+    let err = group_based_access::run(&client, "g", &["carol@example.com"], "VM operator")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no user"), "{err}");
+    assert_eq!(sim.objects("groups").len(), groups);
+}
+
+#[tokio::test]
+async fn add_pool_server() {
+    let (sim, client) = sim().await;
+    let server = add_pool_server::run(
+        &client,
+        "xcp.example.com",
+        "root",
+        "supersecret",
+        "production-pool",
+    )
+    .await
+    .unwrap();
+    let id = server.id.clone().unwrap();
+    let s = sim.object("servers", &id).unwrap();
+    assert_eq!(s["host"], "xcp.example.com");
+    assert_eq!(s["label"], "production-pool");
+    assert_eq!(s["username"], "root");
+    assert_eq!(s["status"], "connected");
+    assert_eq!(server.status.unwrap().as_str(), "connected");
+
+    // The same host again: XO refuses, nothing is connected.
+    let err = add_pool_server::run(&client, "xcp.example.com", "root", "x", "again")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("409"), "{err}");
+}
+
+#[tokio::test]
+async fn provision_vm_from_template() {
+    let (sim, client) = sim().await;
+    let made = provision_vm_from_template::run(&client, "fresh-debian", "Debian")
+        .await
+        .unwrap();
+    let id = made.vm.id.clone().unwrap();
+    let vm = sim.object("vms", &id).unwrap();
+    assert_eq!(vm["name_label"], "fresh-debian");
+    assert_eq!(vm["power_state"], "Running");
+    assert_eq!(vm["memory"]["size"], provision_vm_from_template::MEMORY);
+    let template = sim.object("vm-templates", &made.template).unwrap();
+    assert!(template["name_label"].as_str().unwrap().contains("Debian"));
+    assert_eq!(vm["$pool"], template["$pool"]);
+    assert_eq!(made.pool, vm["$pool"].as_str().unwrap());
+    // Synchronous: the task was over when create_vm answered.
+    let create = sim
+        .objects("tasks")
+        .into_iter()
+        .find(|t| t["properties"]["method"] == "pool.create_vm")
+        .unwrap();
+    assert_eq!(create["status"], "success");
+    assert_eq!(create["result"]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn host_stats_last_hour() {
+    let (sim, client) = sim().await;
+    let host = sim.ids("hosts")[0].clone();
+    let summary = host_stats_last_hour::run(&client, &host).await.unwrap();
+
+    // The same figures, computed from the raw answer.
+    let raw = client
+        .hosts()
+        .get_stats(&host)
+        .granularity("minutes")
+        .send_value()
+        .await
+        .unwrap();
+    let last_hour = |series: &serde_json::Value| -> Vec<f64> {
+        let all = series.as_array().unwrap();
+        all[all.len() - 60..]
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .collect()
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let cpus = raw["stats"]["cpus"].as_object().unwrap();
+    let cpu: Vec<f64> = cpus.values().flat_map(last_hour).collect();
+    let total = last_hour(&raw["stats"]["memory"]);
+    let free = last_hour(&raw["stats"]["memoryFree"]);
+    let used: Vec<f64> = total.iter().zip(&free).map(|(t, f)| t - f).collect();
+    let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() <= 1e-6 * b.abs().max(1.0);
+
+    assert_eq!(summary.interval, 60);
+    assert_eq!(summary.samples, 60);
+    assert_eq!(summary.cpus, cpus.len());
+    assert!(close(summary.cpu_mean, mean(&cpu)));
+    assert!(close(summary.memory_used_mean, mean(&used)));
+    assert!(close(
+        summary.load_mean,
+        mean(&last_hour(&raw["stats"]["load"]))
+    ));
+    assert!(summary.cpu_peak.unwrap() >= summary.cpu_mean.unwrap());
+}
+
+#[tokio::test]
+async fn health_snapshot() {
+    let (sim, client) = sim().await;
+    let health = health_snapshot::run(&client).await.unwrap();
+    let mut ids: Vec<String> = health
+        .alarms
+        .iter()
+        .map(|a| a.id.clone().unwrap())
+        .collect();
+    ids.sort();
+    let mut expected = sim.ids("alarms");
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(health.alarms.windows(2).all(|w| w[0].time >= w[1].time));
+    assert!(
+        health
+            .alarms
+            .iter()
+            .all(|a| a.body.is_some() && a.object.is_some())
+    );
+    let d = &health.dashboard;
+    assert_eq!(d.n_hosts, Some(sim.objects("hosts").len() as i64));
+    let vms = d.vms_status.as_ref().unwrap();
+    assert_eq!(vms.total, Some(sim.objects("vms").len() as i64));
+    assert_eq!(
+        vms.running,
+        Some(ids_where(&sim, "vms", "power_state", "Running").len() as i64)
+    );
+}
+
+#[tokio::test]
+async fn register_nfs_backup_repository() {
+    let (sim, client) = sim().await;
+    let url = "nfs://nas.example.com:/srv/backups";
+    let repo = register_nfs_backup_repository::run(&client, "nightly-nfs", url)
+        .await
+        .unwrap();
+    let r = sim
+        .object("backup-repositories", repo.id.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(r["name"], "nightly-nfs");
+    assert_eq!(r["url"], url);
+    assert_eq!(r["enabled"], true);
+    assert_eq!(repo.enabled, Some(true));
+}
+
+#[tokio::test]
+async fn lock_down_vif() {
+    let (sim, client) = sim().await;
+    let vif = sim.ids("vifs")[0].clone();
+    let after = lock_down_vif::run(&client, &vif, "10.0.0.42/32", lock_down_vif::RATE_LIMIT)
+        .await
+        .unwrap();
+    let v = sim.object("vifs", &vif).unwrap();
+    assert_eq!(v["lockingMode"], "locked");
+    assert_eq!(
+        v["allowedIpv4Addresses"],
+        serde_json::json!(["10.0.0.42/32"])
+    );
+    assert_eq!(v["rateLimit"], 100_000);
+    assert_eq!(
+        after.allowed_ipv4_addresses,
+        Some(vec!["10.0.0.42/32".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn export_vm() {
+    use xo_sdk::xo::Compression;
+
+    // Without and with a Content-Length (XO usually sends none).
+    for with_length in [false, true] {
+        let sim = xo_sim::Sim::builder()
+            .export_size(3 * 1024 * 1024 + 17)
+            .export_content_length(with_length)
+            .start()
+            .await
+            .unwrap();
+        let client = xo_sdk::Client::builder(sim.url())
+            .token(sim.token())
+            .build()
+            .unwrap();
+        let vm = ids_where(&sim, "vms", "power_state", "Halted")[0].clone();
+        let dir = scratch_dir("export");
+        let path = dir.join("vm.xva.zst");
+
+        let export = export_vm::run(&client, &vm, &path, Some(Compression::Zstd))
+            .await
+            .unwrap();
+        let expected = xo_sim::export_bytes(
+            &xo_sim::export_key(&vm, "xva", Some("zstd")),
+            sim.config().export_size,
+        );
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(export.bytes, expected.len() as u64);
+        assert!(
+            written == expected,
+            "the file holds the export (length {with_length})"
+        );
+        // Nothing but the file is left in the directory.
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+
+        // An unknown VM: an error, and no file.
+        let missing = dir.join("missing.xva");
+        let err = export_vm::run(&client, "no-such-vm", &missing, None)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("404"), "{err}");
+        assert!(!missing.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn import_vdi() {
+    use xo_sdk::xo::VdiFormat;
+
+    let (sim, client) = sim().await;
+    let dir = scratch_dir("import");
+    let file = dir.join("restored-disk.raw");
+    let size = 3 * 1024 * 1024 + 5;
+    import_vdi::demo_image(&file, size).await.unwrap();
+    let sr = sim.objects("pools")[0]["default_SR"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let import = import_vdi::run(&client, &file, &sr).await.unwrap();
+    assert_eq!(import.bytes, size as u64);
+    assert_eq!(import.format, VdiFormat::Raw);
+    let record = sim.imports().pop().unwrap();
+    assert!(record.accepted);
+    assert_eq!(record.target, sr);
+    assert_eq!(record.object_id.as_deref(), Some(import.vdi.as_str()));
+    assert_eq!(record.bytes, size as u64);
+    assert_eq!(record.content_length, Some(size as u64));
+    assert_eq!(record.fnv1a64, fnv1a64(&std::fs::read(&file).unwrap()));
+    let vdi = sim.object("vdis", &import.vdi).unwrap();
+    assert_eq!(vdi["name_label"], "restored-disk");
+    assert_eq!(vdi["image_format"], "raw");
+    assert_eq!(vdi["$SR"], sr.as_str());
+
+    // Not a disk image: refused before any request.
+    let requests = sim.request_count();
+    let err = import_vdi::run(&client, &dir.join("disk.qcow2"), &sr)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(".vhd"), "{err}");
+    assert_eq!(sim.request_count(), requests);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn watch_events() {
+    use std::time::{Duration, Instant};
+    use watch_events::Limits;
+
+    let (sim, client) = sim().await;
+    let limits = Limits {
+        max_events: 100,
+        timeout: Duration::from_secs(20),
+    };
+    let seen = watch_events::run(&client, limits, true).await.unwrap();
+
+    // The clone was added, started and stopped, and removed.
+    let add = seen.iter().find(|s| s.kind == "add").expect("an add event");
+    let demo = add.id.clone();
+    assert_eq!(
+        add.vm.as_ref().unwrap().name_label.as_deref(),
+        Some(watch_events::DEMO_VM)
+    );
+    let states: Vec<_> = seen
+        .iter()
+        .filter(|s| s.id == demo && s.kind == "update")
+        .filter_map(|s| s.vm.as_ref().unwrap().power_state.clone())
+        .collect();
+    assert!(states.contains(&PowerState::Running), "{states:?}");
+    let last = seen.last().unwrap();
+    assert_eq!((last.kind, last.id.as_str()), ("remove", demo.as_str()));
+    assert!(sim.object("vms", &demo).is_none());
+    assert!(sim.find_by_name("vms", watch_events::DEMO_VM).is_none());
+
+    // Watching only, nothing changes: it stops at its timeout.
+    let started = Instant::now();
+    let quiet = Limits {
+        max_events: 10,
+        timeout: Duration::from_millis(300),
+    };
+    let seen = watch_events::run(&client, quiet, false).await.unwrap();
+    assert!(seen.is_empty(), "{seen:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // At most `max_events`.
+    let few = Limits {
+        max_events: 2,
+        timeout: Duration::from_secs(20),
+    };
+    let seen = watch_events::run(&client, few, true).await.unwrap();
+    assert_eq!(seen.len(), 2);
+}
+
+/// FNV-1a, 64 bits: the checksum xo-sim records for each import.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// A new empty directory under the system temporary directory.
+fn scratch_dir(what: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "xo-sdk-examples-{what}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
