@@ -13,6 +13,8 @@
 //! 10 000 and at 100 000 objects (target: flat — memory does not grow with
 //! the collection).
 
+mod common;
+
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -148,23 +150,6 @@ async fn raw_side(http: &reqwest::Client, url: &str) -> usize {
     n
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (v[0], v[v.len() / 2], v[v.len() - 1])
-}
-
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -184,7 +169,7 @@ fn main() {
                 .unwrap();
             assert_eq!(sdk_side(&client).await, n);
         });
-        println!("{}", peak_rss_kib());
+        println!("{}", common::peak_rss_kib());
         return;
     }
     let objects: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
@@ -227,8 +212,8 @@ fn main() {
         }
         (sdk, raw)
     });
-    let (smin, smed, smax) = stats(sdk);
-    let (rmin, rmed, rmax) = stats(raw);
+    let (smin, smed, smax) = common::stats(sdk);
+    let (rmin, rmed, rmax) = common::stats(raw);
     println!("objects: {objects} of {line_bytes} bytes, {rounds} rounds");
     println!("sdk typed stream : min/median/max {smin:.0}/{smed:.0}/{smax:.0} objects/s");
     println!("raw reqwest+serde: min/median/max {rmin:.0}/{rmed:.0}/{rmax:.0} objects/s");

@@ -28,6 +28,8 @@
 //! SDK's peak RSS (VmHWM, in a fresh process that also runs the server) for
 //! export, import and save_to at 1 GiB and 4 GiB (target ≤ 32 MiB, flat).
 
+mod common;
+
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -310,18 +312,6 @@ async fn raw_save(http: &reqwest::Client, base: &str, dest: &std::path::Path) ->
 
 // ---------------------------------------------------------------------
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// CPU time of the calling thread (user + system), in clock ticks (1/100 s
 /// on Linux). The client runs on one current-thread runtime, hyper's
 /// connection task included, so this is the whole client side; unlike
@@ -343,11 +333,6 @@ fn load() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())
-}
-
-fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (v[0], v[v.len() / 2], v[v.len() - 1])
 }
 
 fn temp_dir() -> PathBuf {
@@ -390,7 +375,7 @@ fn rss_child(what: &str, size: u64) {
         };
         assert_eq!(n, size);
     });
-    println!("{}", peak_rss_kib());
+    println!("{}", common::peak_rss_kib());
 }
 
 fn main() {
@@ -460,9 +445,9 @@ fn main() {
     for (name, [sdk, raw, control], [sdk_cpu, raw_cpu, control_cpu]) in
         [("export", ex, ex_cpu), ("import", im, im_cpu)]
     {
-        let (smin, smed, smax) = stats(sdk);
-        let (rmin, rmed, rmax) = stats(raw);
-        let (cmin, cmed, cmax) = stats(control);
+        let (smin, smed, smax) = common::stats(sdk);
+        let (rmin, rmed, rmax) = common::stats(raw);
+        let (cmin, cmed, cmax) = common::stats(control);
         println!("{name} sdk    : min/median/max {smin:.0}/{smed:.0}/{smax:.0} MiB/s");
         println!("{name} raw    : min/median/max {rmin:.0}/{rmed:.0}/{rmax:.0} MiB/s");
         println!("{name} raw A/A: min/median/max {cmin:.0}/{cmed:.0}/{cmax:.0} MiB/s");
@@ -471,9 +456,9 @@ fn main() {
             smed / rmed,
             cmed / rmed,
         );
-        let (sc_min, sc_med, sc_max) = stats(sdk_cpu);
-        let (rc_min, rc_med, rc_max) = stats(raw_cpu);
-        let (cc_min, cc_med, cc_max) = stats(control_cpu);
+        let (sc_min, sc_med, sc_max) = common::stats(sdk_cpu);
+        let (rc_min, rc_med, rc_max) = common::stats(raw_cpu);
+        let (cc_min, cc_med, cc_max) = common::stats(control_cpu);
         println!(
             "{name} client CPU ms/GiB min/median/max: sdk {sc_min:.0}/{sc_med:.0}/{sc_max:.0}, \
              raw {rc_min:.0}/{rc_med:.0}/{rc_max:.0}, raw A/A {cc_min:.0}/{cc_med:.0}/{cc_max:.0}"
