@@ -17,7 +17,8 @@
 //! Next to wall-clock throughput, the client thread's CPU time per GiB is
 //! reported (the client runs on one current-thread runtime): on a machine
 //! shared with other work, wall-clock speed swings widely while CPU per
-//! byte, the SDK's actual overhead, barely moves.
+//! byte, the SDK's actual overhead, barely moves. Its resolution is one
+//! clock tick (10 ms): it means something from about 1 GiB per transfer.
 //!
 //! Each round runs three series per direction, SDK, raw and raw again (an
 //! A/A control that shows the noise floor), in a rotating order. Reports
