@@ -39,7 +39,7 @@ pub async fn run(
     client
         .vifs()
         .update(vif)
-        .locking_mode(VifLockingMode::Locked.as_str())
+        .locking_mode(VifLockingMode::Locked)
         .allowed_ipv4_addresses([address])
         .rate_limit(rate_limit)
         .send()

@@ -56,7 +56,7 @@ pub async fn run(
     for resource in READABLE {
         let privilege: CreatedId = client
             .acl_privileges()
-            .create(&role.id, resource, "read", AclEffect::Allow.as_str())
+            .create(&role.id, resource, "read", AclEffect::Allow)
             .send_as()
             .await?;
         println!("  allow read on {resource}: {}", privilege.id);

@@ -375,6 +375,14 @@ fn emit_types(types: &[TypeDef]) -> TokenStream {
                         f.write_str(self.as_str())
                     }
                 }
+                impl ::core::convert::From<#ident> for ::std::string::String {
+                    fn from(value: #ident) -> Self {
+                        match value {
+                            #ident::Unknown(other) => other,
+                            known => known.as_str().to_owned(),
+                        }
+                    }
+                }
                 impl ::core::convert::From<&str> for #ident {
                     fn from(value: &str) -> Self {
                         match value {
