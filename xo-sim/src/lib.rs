@@ -33,6 +33,11 @@
 //! ```
 //!
 //! The server listens on loopback only.
+//!
+//! With `XO_SIM_PRISM` (a `prism` executable) and `XO_SIM_SPEC` (XO's
+//! official OpenAPI document) in the environment, every exchange of every
+//! simulator is also checked against the document by Prism; findings go to
+//! `XO_SIM_PRISM_REPORT` (see the README and [`Sim::prism_stats`]).
 
 #![deny(missing_docs)]
 
@@ -43,6 +48,7 @@ pub mod error;
 mod events;
 pub mod matcher;
 pub mod objects;
+mod prism;
 mod seed;
 mod server;
 pub mod state;
@@ -60,6 +66,7 @@ use serde_json::Value;
 use tokio::sync::{Notify, broadcast, oneshot, watch};
 
 pub use error::XoError;
+pub use prism::{ENV_PRISM, ENV_REPORT, ENV_SPEC, PrismStats};
 pub use state::{ImportRecord, KINDS, Kind};
 pub use transfer::{export_bytes, export_key};
 
@@ -184,6 +191,7 @@ pub struct Sim {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     join: Option<tokio::task::JoinHandle<()>>,
+    prism: Option<Arc<prism::Tap>>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -210,6 +218,12 @@ impl Sim {
                 "xo-sim listens on loopback addresses only",
             ));
         }
+        // The report names each exchange's source: the test's thread.
+        let origin = std::thread::current()
+            .name()
+            .unwrap_or("unnamed thread")
+            .to_string();
+        let tap = prism::from_env().await?.map(|v| prism::Tap::new(v, origin));
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let (tx, _) = broadcast::channel(4096);
@@ -231,7 +245,13 @@ impl Sim {
             admin_token: seeded.admin_token,
             sse_seq: AtomicU64::new(0),
         });
-        let app = server::router(shared.clone());
+        let mut app = server::router(shared.clone());
+        if let Some(tap) = &tap {
+            app = app.layer(axum::middleware::from_fn_with_state(
+                tap.clone(),
+                prism::tap,
+            ));
+        }
         let (stx, srx) = oneshot::channel::<()>();
         let join = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -245,6 +265,7 @@ impl Sim {
             addr,
             shutdown: Some(stx),
             join: Some(join),
+            prism: tap,
         })
     }
 
@@ -256,6 +277,14 @@ impl Sim {
     /// `http://127.0.0.1:<port>/rest/v0`.
     pub fn api_url(&self) -> String {
         format!("http://{}/rest/v0", self.addr)
+    }
+
+    /// Counters of the Prism checks of this simulator's exchanges, in Prism
+    /// validation mode (see the crate's README: `XO_SIM_PRISM`,
+    /// `XO_SIM_SPEC`); `None` otherwise. Answers with a known length are
+    /// counted before the client gets them; streamed ones when they end.
+    pub fn prism_stats(&self) -> Option<PrismStats> {
+        self.prism.as_ref().map(|t| t.stats())
     }
 
     /// Bound address.
@@ -348,6 +377,9 @@ impl Sim {
                 serde_json::json!({ "collection": coll }),
             ));
         }
+        if let (Some(tap), Some(id)) = (&self.prism, object["id"].as_str()) {
+            tap.injected(id);
+        }
         self.shared.lock().insert(coll, object);
         Ok(())
     }
@@ -359,6 +391,9 @@ impl Sim {
         id: &str,
         f: impl FnOnce(&mut serde_json::Map<String, Value>),
     ) -> Result<(), XoError> {
+        if let Some(tap) = &self.prism {
+            tap.injected(id);
+        }
         self.shared.lock().update(coll, id, f)
     }
 

@@ -1,0 +1,532 @@
+//! Prism validation mode: every request a simulator receives and every
+//! answer it gives are checked against XO's official OpenAPI document by
+//! Prism (`@stoplight/prism-cli`).
+//!
+//! Enabled by the environment: `XO_SIM_PRISM` (the `prism` executable) and
+//! `XO_SIM_SPEC` (the official `swagger.json`, its paths with or without the
+//! `/rest/v0` prefix). Violations are appended to `XO_SIM_PRISM_REPORT`
+//! (or printed on stderr without it).
+//!
+//! # Why Prism is not put in front of the simulator
+//!
+//! `prism proxy` buffers whole answers and decodes bodies as text: an SSE
+//! stream or a task watch never reaches the client, binary exports and
+//! imports are mangled, broken connections become Prism's own 500, and a
+//! request Prism finds invalid is answered by Prism (422) instead of the
+//! simulator. Tests would then check Prism, not XO's behaviour. So the
+//! simulator keeps answering its clients itself, and each exchange is
+//! replayed through one `prism proxy <spec> <replay server>` per process:
+//! Prism gets the client's request (method, path, query, headers, body) and
+//! forwards it to a replay server that answers with the simulator's recorded
+//! answer (status, headers, body), which Prism validates in turn. The
+//! violations come back in Prism's `sl-violations` header. Prism runs without
+//! `--errors` so that a request violation does not keep the answer from being
+//! checked; its severity `error` findings are exactly those `--errors` turns
+//! into 422/500.
+//!
+//! Answers with a known length are checked before they are sent (the client
+//! sees nothing until Prism is done). Streamed answers pass through untouched
+//! and are checked when they end (for chunked ones, before the final chunk),
+//! or when the client leaves (SSE, watch). Binary bodies are checked on their
+//! first 64 KiB (their schemas are strings: a prefix is as valid as the
+//! whole).
+//!
+//! # Prism's copy of the document
+//!
+//! Paths relative to `/rest/v0`, ordered so that `/vms/x.xva` is the export
+//! and not `/vms/{id}`; and two kinds of schemas Prism's validator cannot
+//! compile (it then checks nothing of the body concerned, silently) repaired
+//! and reported: TypeScript "branded" strings and `nullable` without `type`
+//! (see `spec.rs`). Findings that the document's own defects make
+//! unavoidable are counted apart, never dropped (see `defects.rs`).
+//!
+//! # Prism's process
+//!
+//! One Prism per process, started by the first simulator and ended with the
+//! process: an `atexit` hook drains the pending checks and stops it, and a
+//! shell watchdog kills it as soon as the process's end of a pipe closes
+//! (abort, signal), so no Prism outlives its test binary.
+
+mod check;
+mod defects;
+mod process;
+mod spec;
+mod tap;
+
+pub(crate) use tap::{Tap, tap};
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use check::worker;
+use defects::DEFECTS;
+use process::PrismProcess;
+use spec::{Templates, prepare_spec};
+
+/// Environment variable naming the `prism` executable.
+pub const ENV_PRISM: &str = "XO_SIM_PRISM";
+/// Environment variable naming XO's official OpenAPI document (JSON).
+pub const ENV_SPEC: &str = "XO_SIM_SPEC";
+/// Environment variable naming the file violations are appended to.
+pub const ENV_REPORT: &str = "XO_SIM_PRISM_REPORT";
+
+/// The API's prefix; the official document's paths are relative to it.
+const API_PREFIX: &str = "/rest/v0";
+/// Header carrying an exchange's id from Prism to the replay server.
+const REPLAY_HEADER: &str = "x-xo-sim-replay";
+/// Bodies kept whole for the check (JSON and other text).
+const TEXT_CAP: usize = 16 * 1024 * 1024;
+/// Binary bodies are checked on this prefix.
+const BINARY_CAP: usize = 64 * 1024;
+/// Bound on Prism's start.
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+/// Bound on one check.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bound on draining the pending checks at exit.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+/// Concurrent checks sent to Prism.
+const CONCURRENCY: usize = 8;
+
+/// Counters of one simulator's exchanges checked by Prism.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PrismStats {
+    /// Exchanges (request and answer) Prism checked.
+    pub checked: u64,
+    /// Violations found (severity error, known spec defects excluded).
+    pub violations: u64,
+    /// Findings caused by known defects of the official document.
+    pub known_defects: u64,
+    /// Request violations of requests the simulator refused with a 4xx, as
+    /// XO would: negative tests send them on purpose.
+    pub refused: u64,
+    /// Findings caused by objects the test put in the simulator itself
+    /// (`Sim::put_object`, `Sim::update_object`).
+    pub injected: u64,
+    /// Prism's warnings (e.g. an error status the document does not list).
+    pub warnings: u64,
+    /// Exchanges that could not be checked (body broken on purpose by a
+    /// test hook, client gone mid-answer, Prism unreachable).
+    pub unchecked: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    checked: AtomicU64,
+    violations: AtomicU64,
+    known_defects: AtomicU64,
+    refused: AtomicU64,
+    injected: AtomicU64,
+    warnings: AtomicU64,
+    unchecked: AtomicU64,
+}
+
+impl Counters {
+    fn stats(&self) -> PrismStats {
+        PrismStats {
+            checked: self.checked.load(Ordering::SeqCst),
+            violations: self.violations.load(Ordering::SeqCst),
+            known_defects: self.known_defects.load(Ordering::SeqCst),
+            refused: self.refused.load(Ordering::SeqCst),
+            injected: self.injected.load(Ordering::SeqCst),
+            warnings: self.warnings.load(Ordering::SeqCst),
+            unchecked: self.unchecked.load(Ordering::SeqCst),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct Report {
+    file: Mutex<Option<File>>,
+}
+
+impl Report {
+    fn open(path: Option<PathBuf>) -> io::Result<Report> {
+        let file = match path {
+            Some(p) => Some(OpenOptions::new().create(true).append(true).open(p)?),
+            None => None,
+        };
+        Ok(Report {
+            file: Mutex::new(file),
+        })
+    }
+
+    /// Appends one tab-separated line (tabs and newlines in fields become
+    /// spaces); without a report file, findings go to stderr.
+    fn line(&self, fields: &[&str]) {
+        let clean: Vec<String> = fields
+            .iter()
+            .map(|f| f.replace(['\t', '\n', '\r'], " "))
+            .collect();
+        let mut text = clean.join("\t");
+        text.push('\n');
+        let mut file = lock(&self.file);
+        match file.as_mut() {
+            Some(f) => {
+                let _ = f.write_all(text.as_bytes());
+            }
+            // Without a report file, the findings go to stderr.
+            None if matches!(
+                fields.first().copied(),
+                Some("violation" | "defect" | "refused" | "injected" | "warning" | "unchecked")
+            ) =>
+            {
+                eprint!("xo-sim prism: {text}");
+            }
+            None => {}
+        }
+    }
+}
+
+/// What the middleware knows about a request.
+#[derive(Clone)]
+struct Meta {
+    origin: Arc<str>,
+    counters: Arc<Counters>,
+    method: Method,
+    /// Path and query as the client sent them.
+    target: String,
+    headers: HeaderMap,
+    /// Ids of the objects the test put in the simulator itself.
+    injected: Arc<Mutex<Vec<String>>>,
+}
+
+impl Meta {
+    fn route(&self) -> String {
+        format!("{} {}", self.method, self.target)
+    }
+}
+
+/// An exchange to check.
+struct Job {
+    meta: Meta,
+    req_body: Bytes,
+    status: StatusCode,
+    resp_headers: HeaderMap,
+    resp_body: Bytes,
+    /// Caveats printed with the exchange (prefix-only bodies…).
+    notes: Vec<String>,
+    done: Option<oneshot::Sender<()>>,
+}
+
+/// A recorded answer, served to Prism by the replay server.
+struct Replay {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// The process-wide checker: Prism, the replay server and the report.
+pub(crate) struct Validator {
+    jobs: mpsc::UnboundedSender<Job>,
+    report: Arc<Report>,
+    pending: Arc<AtomicUsize>,
+    prism: Mutex<Option<PrismProcess>>,
+    spec_dir: PathBuf,
+}
+
+struct Shared {
+    prism_addr: SocketAddr,
+    replays: Mutex<HashMap<u64, Replay>>,
+    next_id: AtomicU64,
+    report: Arc<Report>,
+    pending: Arc<AtomicUsize>,
+    limit: Semaphore,
+    templates: Templates,
+    /// Operations using schemas repaired in Prism's copy, with the kinds of
+    /// repair (see `spec::prepare_spec`).
+    affected: std::collections::BTreeMap<String, std::collections::BTreeSet<&'static str>>,
+}
+
+static VALIDATOR: OnceLock<Result<Arc<Validator>, String>> = OnceLock::new();
+/// Exchanges the simulators of this process received.
+static TAPPED: AtomicU64 = AtomicU64::new(0);
+
+/// The process's checker when the environment asks for one (started on
+/// first use; its failure to start is every simulator's error).
+pub(crate) async fn from_env() -> io::Result<Option<Arc<Validator>>> {
+    let (Some(prism), Some(spec)) = (
+        std::env::var_os(ENV_PRISM).filter(|v| !v.is_empty()),
+        std::env::var_os(ENV_SPEC).filter(|v| !v.is_empty()),
+    ) else {
+        return Ok(None);
+    };
+    let report = std::env::var_os(ENV_REPORT)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let started = tokio::task::spawn_blocking(move || {
+        VALIDATOR
+            .get_or_init(|| {
+                Validator::start(Path::new(&prism), Path::new(&spec), report)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    })
+    .await
+    .map_err(io::Error::other)?;
+    started
+        .map(Some)
+        .map_err(|e| io::Error::other(format!("xo-sim Prism mode ({ENV_PRISM}, {ENV_SPEC}): {e}")))
+}
+
+impl Validator {
+    fn start(prism: &Path, spec: &Path, report: Option<PathBuf>) -> io::Result<Validator> {
+        let report = Arc::new(Report::open(report)?);
+        let spec_dir = std::env::temp_dir().join(format!(
+            "xo-sim-prism-{}-{}",
+            std::process::id(),
+            crate::server::now_ms()
+        ));
+        fs::create_dir_all(&spec_dir)?;
+        let spec_copy = spec_dir.join("openapi.json");
+        let started = prepare_spec(spec, &spec_copy).and_then(|prepared| {
+            let replay = StdListener::bind("127.0.0.1:0")?;
+            let replay_addr = replay.local_addr()?;
+            let process = PrismProcess::spawn(prism, &spec_copy, replay_addr)?;
+            Ok((replay, process, prepared))
+        });
+        let (replay, process, prepared) = match started {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&spec_dir);
+                return Err(e);
+            }
+        };
+        let pending = Arc::new(AtomicUsize::new(0));
+        let shared = Arc::new(Shared {
+            prism_addr: process.addr,
+            replays: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            report: report.clone(),
+            pending: pending.clone(),
+            limit: Semaphore::new(CONCURRENCY),
+            templates: Templates(prepared.templates),
+            affected: prepared.affected,
+        });
+        let (tx, rx) = mpsc::unbounded_channel();
+        replay.set_nonblocking(true)?;
+        std::thread::Builder::new()
+            .name("xo-sim-prism".into())
+            .spawn(move || worker(shared, replay, rx))?;
+        register_exit_hook();
+        for d in DEFECTS {
+            report.line(&["known-defect", d.id, d.what]);
+        }
+        for (kind, pointer) in &prepared.repairs {
+            report.line(&["repaired", kind, pointer]);
+        }
+        Ok(Validator {
+            jobs: tx,
+            report,
+            pending,
+            prism: Mutex::new(Some(process)),
+            spec_dir,
+        })
+    }
+
+    fn submit(&self, job: Job) {
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        if let Err(mpsc::error::SendError(job)) = self.jobs.send(job) {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            self.unchecked(
+                &job.meta,
+                Some(job.status),
+                "error",
+                "the Prism worker has stopped",
+            );
+        }
+    }
+
+    /// Records an exchange that cannot be checked. `kind` is `broken` (body
+    /// failed on purpose, a test hook), `left` (client gone) or `error`.
+    fn unchecked(&self, meta: &Meta, status: Option<StatusCode>, kind: &str, why: &str) {
+        meta.counters.unchecked.fetch_add(1, Ordering::SeqCst);
+        let route = meta.route();
+        let status = status.map_or("-".to_string(), |s| s.as_u16().to_string());
+        self.report.line(&[
+            "exchange",
+            &meta.origin,
+            &route,
+            &status,
+            &format!("unchecked:{kind}"),
+        ]);
+        self.report
+            .line(&["unchecked", &meta.origin, &route, &status, kind, why]);
+    }
+
+    /// Waits (bounded) for the pending checks, then stops Prism.
+    fn shutdown(&self) {
+        let deadline = Instant::now() + DRAIN_TIMEOUT;
+        while self.pending.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // The exchanges this process saw (each has one `exchange` line) and
+        // the checks lost at its end, for the suite's totals.
+        let lost = self.pending.load(Ordering::SeqCst);
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        self.report.line(&[
+            "process",
+            &exe,
+            &TAPPED.load(Ordering::SeqCst).to_string(),
+            &lost.to_string(),
+        ]);
+        if let Some(p) = lock(&self.prism).take() {
+            p.stop(false);
+        }
+        let _ = fs::remove_dir_all(&self.spec_dir);
+    }
+}
+
+extern "C" fn at_exit() {
+    if let Some(Ok(v)) = VALIDATOR.get() {
+        v.shutdown();
+    }
+}
+
+fn register_exit_hook() {
+    unsafe extern "C" {
+        fn atexit(cb: extern "C" fn()) -> std::ffi::c_int;
+    }
+    // SAFETY: `at_exit` is a plain function that never unwinds (it only
+    // sleeps, writes a file and stops a child process); registering it has
+    // no other precondition.
+    unsafe {
+        atexit(at_exit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpStream;
+
+    /// A GET with the admin's token, read to the connection's end.
+    async fn get(sim: &crate::Sim, path: &str) -> StatusCode {
+        send(sim, "GET", path, "").await
+    }
+
+    /// A request with the admin's token (and a JSON body unless empty).
+    async fn send(sim: &crate::Sim, method: &str, path: &str, body: &str) -> StatusCode {
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {}\r\ncookie: authenticationToken={}\r\nconnection: close\r\n",
+            sim.addr(),
+            sim.token()
+        );
+        if !body.is_empty() {
+            req.push_str(&format!(
+                "content-type: application/json\r\ncontent-length: {}\r\n",
+                body.len()
+            ));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        let addr = sim.addr();
+        let raw = tokio::task::spawn_blocking(move || {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(req.as_bytes()).unwrap();
+            let mut raw = Vec::new();
+            s.read_to_end(&mut raw).unwrap();
+            raw
+        })
+        .await
+        .unwrap();
+        check::parse_answer(&raw).unwrap().0
+    }
+
+    /// The checker catches what it must (`scripts/prism-suite.sh` runs this
+    /// before the suite): a wrong answer, a wrong answer and a wrong request
+    /// whose schemas Prism compiles only once repaired, a route the document
+    /// lacks; and sets apart an object the test injected.
+    #[tokio::test]
+    #[ignore = "needs Prism: XO_SIM_PRISM and XO_SIM_SPEC (scripts/prism-suite.sh runs it)"]
+    async fn prism_mode_catches_a_wrong_answer_and_an_unknown_route() {
+        assert!(
+            std::env::var_os(ENV_PRISM).is_some() && std::env::var_os(ENV_SPEC).is_some(),
+            "set {ENV_PRISM} and {ENV_SPEC}"
+        );
+        let sim = crate::Sim::builder().start().await.unwrap();
+        let vms = sim.ids("vms");
+        let stats = || sim.prism_stats().expect("Prism mode");
+
+        assert_eq!(
+            get(&sim, "/rest/v0/vms?fields=name_label").await,
+            StatusCode::OK
+        );
+        assert_eq!(stats().checked, 1);
+        assert_eq!(stats().violations, 0, "{:?}", stats());
+
+        // Changed behind the test accessors' back: the simulator's fault.
+        sim.shared
+            .lock()
+            .update("vms", &vms[0], |vm| {
+                vm.insert("power_state".into(), "Hibernating".into());
+            })
+            .unwrap();
+        assert_eq!(
+            get(&sim, &format!("/rest/v0/vms/{}", vms[0])).await,
+            StatusCode::OK
+        );
+        assert_eq!(stats().violations, 1, "{:?}", stats());
+
+        // `GET /rest/v0/` (the simulator lists its collections) is not in
+        // the document.
+        assert_eq!(get(&sim, "/rest/v0/").await, StatusCode::OK);
+        assert_eq!(stats().violations, 2, "{:?}", stats());
+
+        // PIFs use a "branded" string: Prism checks them only with the
+        // repaired copy of the document.
+        let pif = sim.ids("pifs")[0].clone();
+        sim.shared
+            .lock()
+            .update("pifs", &pif, |p| {
+                p.insert("device".into(), 5.into());
+            })
+            .unwrap();
+        assert_eq!(
+            get(&sim, &format!("/rest/v0/pifs/{pif}")).await,
+            StatusCode::OK
+        );
+        assert_eq!(stats().violations, 3, "{:?}", stats());
+
+        // PATCH /vms/{id}'s body has `nullable` without `type`: Prism checks
+        // it only with the repaired copy. The simulator refuses it too.
+        let path = format!("/rest/v0/vms/{}", vms[2]);
+        let status = send(&sim, "PATCH", &path, r#"{"nameLabel":5}"#).await;
+        assert!(status.is_client_error(), "{status}");
+        assert_eq!(
+            (stats().refused, stats().violations),
+            (1, 3),
+            "{:?}",
+            stats()
+        );
+
+        // Put there by the test: counted apart.
+        sim.update_object("vms", &vms[1], |vm| {
+            vm.insert("power_state".into(), "Hibernating".into());
+        })
+        .unwrap();
+        assert_eq!(
+            get(&sim, &format!("/rest/v0/vms/{}", vms[1])).await,
+            StatusCode::OK
+        );
+        let s = stats();
+        assert_eq!((s.violations, s.injected, s.checked), (3, 1, 6), "{s:?}");
+    }
+}
