@@ -23,6 +23,9 @@
 #    prefixed with "[6.4] " (operations added after 6.4 are listed, not failed).
 #    Its models are the overlay's, already checked in step 3.
 # 5. Dynamic tier (Prism mock of the same spec): see run_dynamic_tier below.
+# 6. Fidelity tier (xo-sim checked by Prism): scripts/prism-suite.sh runs the
+#    SDK's integration tests against xo-sim, every request and answer checked
+#    against the same spec; see the last section below.
 #
 # Environment:
 #   XO_CONFORMANCE_OVERLAY  overlay to apply (default dadl/xen-orchestra.errata.yaml);
@@ -96,5 +99,17 @@ run_dynamic_tier() {
     fi
 }
 run_dynamic_tier || status=1
+
+# --- fidelity tier: the integration suite through Prism -----------------------
+# scripts/prism-suite.sh prints its own
+#   prism proxy: N requests, V violations (request R, response S)
+# line, then the explained findings (known spec defects, negative tests...)
+# and one VIOLATION line per violation; it exits non-zero on a violation or a
+# failed test.
+if [[ -x scripts/prism-suite.sh ]]; then
+    scripts/prism-suite.sh || status=1
+else
+    echo "prism proxy: not run (scripts/prism-suite.sh not present)" >&2
+fi
 
 exit $status
