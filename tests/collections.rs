@@ -2,6 +2,8 @@
 //! and all fields, filter quoting, limit, NDJSON streaming, Markdown, and
 //! tolerance of unknown enum values, unknown fields and missing fields.
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use futures::TryStreamExt;
@@ -9,14 +11,7 @@ use serde_json::json;
 use xo_sdk::types::{PowerState, Vm};
 use xo_sdk::xo::{Collection, Filter, MarkdownTable};
 
-async fn sim() -> (xo_sim::Sim, xo_sdk::Client) {
-    let sim = xo_sim::start().await.expect("xo-sim starts");
-    let client = xo_sdk::Client::builder(sim.url())
-        .token(sim.token())
-        .build()
-        .unwrap();
-    (sim, client)
-}
+use support::sim;
 
 #[tokio::test]
 async fn refs_are_the_default_answer() {

@@ -13,6 +13,8 @@
 // Each example includes `examples/common/mod.rs`, as its binary does.
 #![allow(clippy::duplicate_mod)]
 
+mod support;
+
 #[allow(dead_code)]
 #[path = "../examples/add_pool_server.rs"]
 mod add_pool_server;
@@ -100,14 +102,7 @@ mod watch_events;
 use xo_sdk::types::{BackupLogStatus, PowerState, TaskStatus};
 use xo_sdk::xo::Collection;
 
-async fn sim() -> (xo_sim::Sim, xo_sdk::Client) {
-    let sim = xo_sim::start().await.expect("xo-sim starts");
-    let client = xo_sdk::Client::builder(sim.url())
-        .token(sim.token())
-        .build()
-        .unwrap();
-    (sim, client)
-}
+use support::sim;
 
 #[tokio::test]
 async fn create_and_start_vm() {

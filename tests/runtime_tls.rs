@@ -5,15 +5,11 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
 use support::*;
 use tokio::io::{AsyncWriteExt, BufReader};
 
-const CA_PEM: &[u8] = include_bytes!("support/tls/ca.pem");
-const SERVER_PEM: &[u8] = include_bytes!("support/tls/server.pem");
-const SERVER_KEY: &[u8] = include_bytes!("support/tls/server.key");
+const CA_PEM: &[u8] = support::TEST_CA_PEM;
 
 /// An HTTPS server answering `{}` to everything; counts requests.
 struct TlsServer {
@@ -31,19 +27,7 @@ impl Drop for TlsServer {
 }
 
 async fn tls_server() -> TlsServer {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(SERVER_PEM)
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(SERVER_KEY).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = support::test_tls_acceptor();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let count = Arc::new(Mutex::new(0));

@@ -1062,28 +1062,12 @@ fn bodies_and_their_futures_can_cross_threads() {
 // TLS: uploads go through a second, lazily built client, which must carry
 // the same TLS settings.
 
-const CA_PEM: &[u8] = include_bytes!("support/tls/ca.pem");
-const SERVER_PEM: &[u8] = include_bytes!("support/tls/server.pem");
-const SERVER_KEY: &[u8] = include_bytes!("support/tls/server.key");
+const CA_PEM: &[u8] = support::TEST_CA_PEM;
 
 /// An HTTPS server that answers 204 to every request and records the body
 /// lengths it received.
 async fn tls_upload_server() -> (u16, Arc<Mutex<Vec<usize>>>) {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(SERVER_PEM)
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(SERVER_KEY).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = support::test_tls_acceptor();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let bodies = Arc::new(Mutex::new(Vec::new()));

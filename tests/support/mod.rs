@@ -589,3 +589,37 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
         self.clone()
     }
 }
+
+/// The throw-away test CA (PEM) that signed the TLS test server's certificate.
+pub const TEST_CA_PEM: &[u8] = include_bytes!("tls/ca.pem");
+
+/// A TLS acceptor with the test server certificate (for `127.0.0.1` and
+/// `localhost`, signed by [`TEST_CA_PEM`]), on the `ring` provider.
+pub fn test_tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(include_bytes!("tls/server.pem"))
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(include_bytes!("tls/server.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// A fresh xo-sim and an SDK client logged in to it as the admin.
+pub async fn sim() -> (xo_sim::Sim, xo_sdk::Client) {
+    let sim = xo_sim::start().await.expect("xo-sim starts");
+    let client = xo_sdk::Client::builder(sim.url())
+        .token(sim.token())
+        .build()
+        .unwrap();
+    (sim, client)
+}
