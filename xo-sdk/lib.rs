@@ -74,7 +74,8 @@ pub mod runtime;
 pub mod xo;
 
 pub use runtime::{
-    ApiError, Body, ByteStream, CallOptions, Client, ClientBuilder, Error, Result, RetryConfig,
+    ApiError, Body, ByteStream, CallOptions, Client, ClientBuilder, Error, Progress, Result,
+    RetryConfig,
 };
 
 mod generated {
