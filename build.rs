@@ -1,9 +1,11 @@
 //! Generates the typed client from `dadl/` into `OUT_DIR/xo_api.rs`.
 //!
-//! Inputs: `dadl/xen-orchestra.dadl` (upstream, byte-for-byte) and
-//! `dadl/xen-orchestra.errata.yaml` (our corrections). `XO_SDK_DADL` and
-//! `XO_SDK_OVERLAY` replace them (used by tests that prove a bad DADL file
-//! fails the build). Only these inputs trigger a rerun.
+//! Inputs: `dadl/xen-orchestra.dadl` (upstream, byte-for-byte), then two
+//! overlays: `dadl/xen-orchestra.errata.yaml` (our corrections) and
+//! `dadl/xen-orchestra.sdk.yaml` (what the SDK types: ids, answers, task
+//! results). `XO_SDK_DADL` and `XO_SDK_OVERLAY` (a path list, empty for
+//! none) replace them (used by tests that prove a bad DADL file fails the
+//! build). Only these inputs trigger a rerun.
 
 use std::path::PathBuf;
 
@@ -14,13 +16,17 @@ fn main() {
     let dadl = std::env::var_os("XO_SDK_DADL")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("dadl/xen-orchestra.dadl"));
-    let overlay = match std::env::var_os("XO_SDK_OVERLAY") {
-        Some(o) if o.is_empty() => None,
-        Some(o) => Some(PathBuf::from(o)),
-        None => Some(root.join("dadl/xen-orchestra.errata.yaml")),
+    let overlays: Vec<PathBuf> = match std::env::var_os("XO_SDK_OVERLAY") {
+        Some(o) => std::env::split_paths(&o)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+        None => vec![
+            root.join("dadl/xen-orchestra.errata.yaml"),
+            root.join("dadl/xen-orchestra.sdk.yaml"),
+        ],
     };
     let mut input = xo_codegen::Input::new(dadl);
-    if let Some(o) = overlay {
+    for o in overlays {
         input = input.with_overlay(o);
     }
     for file in input.files() {
@@ -31,7 +37,7 @@ fn main() {
         Ok(api) => {
             let source = xo_codegen::emit::emit(&api, xo_codegen::Target::InCrate);
             // A call of every operation, used by the conformance tier's tests.
-            let samples = xo_codegen::samples::emit_samples(&api, "::xo_sdk::Client");
+            let samples = xo_codegen::samples::emit_samples(&api, "::xo_sdk::Client", "::xo_sdk::types");
             for (path, text) in [
                 (out.clone(), source),
                 (out.with_file_name("xo_samples.rs"), samples),

@@ -59,9 +59,10 @@ JSON_CT = "application/json"
 MAX_VARIANTS = 512
 
 # XO error bodies are {"error": <message>, "data"?: <details>} (see
-# ERRATA.md); these are what the IR's error policy must extract.
+# ERRATA.md); XO's own code, when sent, is data.code: these are what the
+# IR's error policy must extract.
 EXPECTED_MESSAGE_PATH = "$.error"
-EXPECTED_CODE_PATH = "$.data"
+EXPECTED_CODE_PATH = "$.data.code"
 
 
 # --------------------------------------------------------------------------
@@ -488,7 +489,7 @@ def check_operation(spec: Spec, ir_op: dict, tools: set[str]) -> tuple[Result, S
         r.fail(f"error message_path {errors.get('message_path')!r}: XO error bodies are "
                f"{{error, data}}, expected {EXPECTED_MESSAGE_PATH!r}")
     if errors.get("code_path") not in (None, EXPECTED_CODE_PATH):
-        r.fail(f"error code_path {errors.get('code_path')!r}: XO has no code field, expected "
+        r.fail(f"error code_path {errors.get('code_path')!r}: XO's code is data.code, expected "
                f"{EXPECTED_CODE_PATH!r} or none")
     for k, _v in ir_op.get("default_headers") or []:
         if k.lower() == "content-type":

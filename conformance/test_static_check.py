@@ -24,7 +24,7 @@ MODELS_SPEC = HERE / "fixtures" / "models-spec.json"
 
 ERRORS = {
     "message_path": "$.error",
-    "code_path": "$.data",
+    "code_path": "$.data.code",
     "retry_on": [429, 502, 503, 504],
     "terminal": [400, 401, 403, 404, 409, 422],
     "max_retries": 3,

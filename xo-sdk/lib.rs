@@ -9,28 +9,58 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use xo_sdk::xo::{Action, Collection, Filter};
+//! use xo_sdk::prelude::*;
 //!
-//! let client = xo_sdk::Client::builder("https://xo.example.com")
+//! let client = Client::builder("https://xo.example.com")
 //!     .token("my-token")
 //!     .build()?;
 //!
-//! // GET /rest/v0/vms?filter=power_state:Running&fields=name_label
+//! // GET /rest/v0/vms?fields=id,name_label&filter=power_state:Running
 //! let running = client
 //!     .vms()
 //!     .list()
-//!     .filter(Filter::eq("power_state", "Running"))
-//!     .select(["name_label"])
+//!     .select([Vm::ID, Vm::NAME_LABEL])
+//!     .filter(Filter::eq(Vm::POWER_STATE, "Running"))
 //!     .send()
 //!     .await?;
 //! for vm in &running {
 //!     println!("{}", vm.name_label.as_deref().unwrap_or_default());
 //! }
 //!
-//! // POST /rest/v0/vms/{id}/actions/clean_reboot → 202 and a task
-//! let task = client.vms().clean_reboot("0b7c2b5c-…").submit().await?;
-//! task.result().await?;
+//! // POST /rest/v0/vms/{id}/actions/snapshot → 202 and a task, whose
+//! // result is the new snapshot's id
+//! let vm: VmId = running[0].id.clone().expect("selected");
+//! let task = client.vms().snapshot(&vm).name_label("before upgrade").send().await?;
+//! let snapshot: VmSnapshotId = task.result().await?;
+//! println!("snapshot {snapshot}");
 //! # Ok(())
+//! # }
+//! ```
+//!
+//! Ids are types: a pool id where a template id is expected does not
+//! compile,
+//!
+//! ```compile_fail,E0277
+//! # async fn demo(client: xo_sdk::Client, pool: xo_sdk::types::PoolId) {
+//! // `template` takes a `VmTemplateId`
+//! let _ = client.pools().create_vm(&pool, "web-01", &pool);
+//! # }
+//! ```
+//!
+//! and so does a field that the model does not have, or a field of
+//! another model:
+//!
+//! ```compile_fail,E0599
+//! # fn demo(client: xo_sdk::Client) {
+//! use xo_sdk::types::Vm;
+//! let _ = client.vms().list().select([Vm::NO_SUCH_FIELD]);
+//! # }
+//! ```
+//!
+//! ```compile_fail,E0271
+//! # fn demo(client: xo_sdk::Client) {
+//! use xo_sdk::types::Host;
+//! let _ = client.vms().list().select([Host::NAME_LABEL]);
 //! # }
 //! ```
 //!
@@ -83,6 +113,26 @@ mod generated {
 }
 
 pub use generated::*;
+
+/// What most programs import: `use xo_sdk::prelude::*;`.
+///
+/// The client, the error types, the traits whose methods generic code
+/// calls, the filter builder, transfer options, and the id types and models
+/// of the objects most tools touch (every generated type is in [`types`]).
+pub mod prelude {
+    pub use crate::runtime::{Body, ByteStream, Field, Href, Id};
+    pub use crate::types::{
+        AclRole, AclRoleId, BackupJob, BackupJobId, BackupRepository, BackupRepositoryId,
+        ContainerId, Group, GroupId, Host, HostId, Network, NetworkId, Pool, PoolId, PowerState,
+        Sr, SrId, Task as TaskInfo, TaskId, User, UserId, Vbd, VbdId, Vdi, VdiId, Vif, VifId, Vm,
+        VmId, VmSnapshot, VmSnapshotId, VmTemplate, VmTemplateId,
+    };
+    pub use crate::xo::{
+        Action, Collection, Compression, ExportCompression, Filter, MarkdownTable, Task,
+        TaskError, VdiFormat, VmExportFormat,
+    };
+    pub use crate::{Client, Error, Result};
+}
 
 impl Client {
     /// Start building a client for the Xen Orchestra at `url`

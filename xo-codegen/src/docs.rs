@@ -140,6 +140,8 @@ pub fn service_method(op: &Operation) -> String {
     if has_raw_body(op) {
         s.push_str("\n\n`body` is the raw request body, streamed as given (see [`Body`](::xo_sdk::runtime::Body)).");
     }
+    s.push_str("\n\n");
+    s.push_str(&answer(op));
     let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
     if !required.is_empty() {
         s.push_str("\n\n# Arguments\n");
@@ -189,6 +191,49 @@ fn param_text(p: &Param) -> String {
         ));
     }
     s
+}
+
+/// A type expression as rustdoc text with links into `types`.
+pub fn type_link(ty: &crate::types::TypeRef) -> String {
+    use crate::types::TypeRef;
+    match ty {
+        TypeRef::String => "`String`".into(),
+        TypeRef::Integer => "`i64`".into(),
+        TypeRef::Number => "`f64`".into(),
+        TypeRef::Boolean => "`bool`".into(),
+        TypeRef::Value => "untyped JSON".into(),
+        TypeRef::Array(t) => format!("a list of {}", type_link(t)),
+        TypeRef::Map(t) => format!("a map of {}", type_link(t)),
+        TypeRef::Optional(t) => format!("{} or `null`", type_link(t)),
+        TypeRef::Named(n) => format!("[`{n}`](crate::types::{n})"),
+        TypeRef::Href(n) => format!("a reference to a [`{n}`](crate::types::{n})"),
+    }
+}
+
+/// What `.send().await` gives, in one sentence.
+pub fn answer(op: &Operation) -> String {
+    use crate::ir::{Kind, Response};
+    match &op.kind {
+        Kind::Collection { id, markdown, .. } => format!(
+            "**Answers** one reference per object ({} each); `.select(…)` or `.all_fields()` ask for the objects, `.stream()` then decodes them one at a time{}.",
+            type_link(&crate::types::TypeRef::Href(match id {
+                crate::types::TypeRef::Named(n) => n.clone(),
+                _ => "String".into(),
+            })),
+            if *markdown { ", `.markdown()` answers XO's Markdown table" } else { "" }
+        ),
+        Kind::Action { output } => format!(
+            "**Answers** a task handle ([`Task`](::xo_sdk::xo::Task)); its `.result().await` is {} when the task succeeds. `.run_sync()` runs the action with `sync=true` and answers the same value.",
+            output.as_ref().map_or("`()`".to_owned(), type_link)
+        ),
+        Kind::Create { id } => format!("**Answers** the new object's id, {}.", type_link(id)),
+        Kind::Empty => "**Answers** `()`: the server sends nothing to read.".into(),
+        Kind::Plain => match (&op.response, &op.result) {
+            (Response::Json, Some(r)) => format!("**Answers** {}.", type_link(r)),
+            (Response::Json, None) => "**Answers** untyped JSON (`Value`): the API description declares no type for it.".into(),
+            _ => "**Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.".into(),
+        },
+    }
 }
 
 /// Docs of a generated data type.
@@ -268,6 +313,8 @@ pub fn builder(op: &Operation) -> String {
         Response::Binary { .. } => "\n- Response: binary, streamed as a `ByteStream`",
         Response::Streaming => "\n- Response: a long-lived stream, as a `ByteStream`",
     });
+    s.push_str("\n\n");
+    s.push_str(&answer(op));
     if !op.depends_on.is_empty() {
         s.push_str(&format!(
             "\n- Call first: {}",

@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::docs;
-use crate::ir::{self, Api, Location, Operation, Param, ParamType, RequestBody, Response};
+use crate::ir::{self, Api, Kind, Location, Operation, Param, ParamType, RequestBody, Response};
 use crate::types::{TypeDef, TypeRef};
 
 /// Where the generated code will live.
@@ -185,7 +185,25 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         quote!(&#module::#spec)
     });
     let count = api.operations.len();
-    let types_module = emit_types(&api.types);
+    let selectable: Vec<&str> = api
+        .operations
+        .iter()
+        .filter_map(|op| match &op.kind {
+            Kind::Collection { item, .. } => Some(item.as_str()),
+            _ => None,
+        })
+        .collect();
+    let outputs: Vec<&str> = api
+        .operations
+        .iter()
+        .filter_map(|op| match &op.kind {
+            Kind::Action {
+                output: Some(TypeRef::Named(n)),
+            } => Some(n.as_str()),
+            _ => None,
+        })
+        .collect();
+    let types_module = emit_types(&api.types, &selectable, &outputs);
     let tool_index = emit_tool_index(api);
     let ops_doc = format!(
         " Every operation of the API ({count}), in DADL file order: the tool index at run time."
@@ -193,6 +211,9 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
 
     quote! {
         #api_doc
+        // The wire tables below are what generated builders are made of, not
+        // API for users: hidden, so that they can change in any release.
+        #[doc(hidden)]
         pub static API: #rt::ApiSpec = #rt::ApiSpec {
             name: #name,
             version: #version,
@@ -200,6 +221,7 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
             auth: #auth,
         };
         #[doc = #ops_doc]
+        #[doc(hidden)]
         pub static OPERATIONS: &[&#rt::OperationSpec] = &[#(#all_ops),*];
         #(#policy_items)*
         #client_items
@@ -270,7 +292,7 @@ fn emit_tool_index(api: &Api) -> TokenStream {
 
 /// Tokens of a type expression; `prefix` is the path to the `types` module
 /// from where the tokens are used.
-fn type_tokens(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
+pub fn type_tokens(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
     let rt = rt();
     match ty {
         TypeRef::String => quote!(::std::string::String),
@@ -294,10 +316,14 @@ fn type_tokens(ty: &TypeRef, prefix: &TokenStream) -> TokenStream {
             let t = type_tokens(t, prefix);
             quote!(::core::option::Option<#t>)
         }
+        TypeRef::Href(id) => {
+            let id = format_ident!("{}", id);
+            quote!(#rt::Href<#prefix #id>)
+        }
     }
 }
 
-fn emit_types(types: &[TypeDef]) -> TokenStream {
+fn emit_types(types: &[TypeDef], selectable: &[&str], outputs: &[&str]) -> TokenStream {
     if types.is_empty() {
         return TokenStream::new();
     }
@@ -305,6 +331,7 @@ fn emit_types(types: &[TypeDef]) -> TokenStream {
     let here = TokenStream::new();
     let items = types.iter().map(|t| match t {
         TypeDef::Struct { name, source, doc, fields, extra } => {
+            let all_fields = fields;
             let ident = format_ident!("{}", name);
             let doc = doc_attrs(&docs::type_doc(doc.as_deref(), source));
             let fields = fields.iter().map(|f| {
@@ -323,6 +350,22 @@ fn emit_types(types: &[TypeDef]) -> TokenStream {
                 }
             });
             let extra = format_ident!("{}", extra);
+            let consts = selectable
+                .contains(&name.as_str())
+                .then(|| emit_field_consts(name, all_fields));
+            // A model that an action's task returns.
+            let output = outputs.contains(&name.as_str()).then(|| {
+                quote! {
+                    impl ::xo_sdk::xo::TaskOutput for #ident {
+                        fn from_task_result(result: ::core::option::Option<&#rt::Value>) -> ::core::result::Result<Self, ::std::string::String> {
+                            ::xo_sdk::xo::task_output_from_json(result)
+                        }
+                        fn from_sync_response(response: &#rt::RawResponse) -> #rt::Result<Self> {
+                            response.json()
+                        }
+                    }
+                }
+            });
             quote! {
                 #doc
                 #[derive(Debug, Clone, Default, PartialEq, #rt::serde::Serialize, #rt::serde::Deserialize)]
@@ -334,6 +377,8 @@ fn emit_types(types: &[TypeDef]) -> TokenStream {
                     #[serde(flatten)]
                     pub #extra: #rt::JsonMap,
                 }
+                #consts
+                #output
             }
         }
         TypeDef::Enum { name, source, doc, variants } => {
@@ -413,6 +458,7 @@ fn emit_types(types: &[TypeDef]) -> TokenStream {
                 pub type #ident = #ty;
             }
         }
+        TypeDef::Id { name, source, doc, object, from } => emit_id(name, source, doc.as_deref(), object, from),
     });
     quote! {
         pub mod types {
@@ -421,6 +467,112 @@ fn emit_types(types: &[TypeDef]) -> TokenStream {
             //! `unknown_fields`, and unknown enum values in `Unknown(String)`.
             #(#items)*
         }
+    }
+}
+
+/// One `Field<Model>` constant per declared field of a collection item,
+/// named after the Rust field in upper case and carrying the wire name.
+fn emit_field_consts(model: &str, fields: &[crate::types::Field]) -> TokenStream {
+    let rt = rt();
+    let ident = format_ident!("{}", model);
+    let mut taken = std::collections::BTreeSet::new();
+    let consts = fields.iter().map(|f| {
+        let base = crate::naming::upper(f.rust.trim_end_matches('_'));
+        let mut name = base.clone();
+        let mut i = 2;
+        while !taken.insert(name.clone()) {
+            name = format!("{base}_{i}");
+            i += 1;
+        }
+        let cident = format_ident!("{}", name);
+        let wire = &f.wire;
+        let doc = doc_attrs(&format!(
+            "The field {} of [`{model}::{}`], for `select`.",
+            docs::code(wire),
+            f.rust
+        ));
+        quote! {
+            #doc
+            pub const #cident: #rt::Field<#ident> = #rt::Field::new(#wire);
+        }
+    });
+    quote! {
+        /// The fields of this model by their wire names, for a collection's `select`.
+        impl #ident {
+            #(#consts)*
+        }
+    }
+}
+
+/// An id newtype: explicit to build, cheap to clone, transparent on the wire.
+fn emit_id(name: &str, source: &str, doc: Option<&str>, kind: &str, from: &[String]) -> TokenStream {
+    let rt = rt();
+    let ident = format_ident!("{}", name);
+    let mut text = docs::type_doc(doc, source);
+    text.push_str(&format!(
+        "\n\nThe id of {} object. Build one from text with [`{name}::new`]; generated methods take `impl Into<{name}>`, so `&id` and `id` both work, and an id of another kind does not compile.",
+        docs::code(kind)
+    ));
+    let doc = doc_attrs(&text);
+    let froms = from.iter().map(|other| {
+        let other = format_ident!("{}", other);
+        quote! {
+            impl ::core::convert::From<#other> for #ident {
+                fn from(id: #other) -> Self {
+                    #ident(::core::convert::Into::into(id))
+                }
+            }
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #rt::serde::Serialize, #rt::serde::Deserialize)]
+        #[serde(crate = "::xo_sdk::runtime::serde", transparent)]
+        pub struct #ident(::std::string::String);
+        impl #ident {
+            /// An id from its text (as XO shows it, e.g. a UUID).
+            pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
+                #ident(id.into())
+            }
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl #rt::Id for #ident {
+            fn from_wire(id: ::std::string::String) -> Self {
+                #ident(id)
+            }
+            fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl ::core::fmt::Display for #ident {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl ::core::convert::AsRef<str> for #ident {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl ::core::borrow::Borrow<str> for #ident {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+        impl ::core::convert::From<&#ident> for #ident {
+            fn from(id: &#ident) -> Self {
+                id.clone()
+            }
+        }
+        impl ::core::convert::From<#ident> for ::std::string::String {
+            fn from(id: #ident) -> Self {
+                id.0
+            }
+        }
+        #(#froms)*
     }
 }
 
@@ -458,9 +610,16 @@ fn emit_resource(r: &ir::Resource, ops: &[(&Operation, usize)]) -> TokenStream {
 }
 
 /// Rust type of a stored parameter value.
-fn field_type(ty: ParamType) -> TokenStream {
+fn field_type(p: &Param) -> TokenStream {
     let rt = rt();
-    match ty {
+    if let Some(t) = &p.value_type {
+        let t = type_tokens(t, &quote!(super::types::));
+        return match p.ty {
+            ParamType::Array => quote!(::std::vec::Vec<#t>),
+            _ => t,
+        };
+    }
+    match p.ty {
         ParamType::String | ParamType::FileUrl => quote!(::std::string::String),
         ParamType::Integer => quote!(i64),
         ParamType::Number => quote!(f64),
@@ -472,9 +631,19 @@ fn field_type(ty: ParamType) -> TokenStream {
 
 /// Argument type accepted by a setter or service method, and the
 /// expression converting `value` into the stored type.
-fn arg_type(ty: ParamType, value: &syn::Ident) -> (TokenStream, TokenStream) {
+fn arg_type(p: &Param, value: &syn::Ident) -> (TokenStream, TokenStream) {
     let rt = rt();
-    match ty {
+    if let Some(t) = &p.value_type {
+        let t = type_tokens(t, &quote!(super::types::));
+        return match p.ty {
+            ParamType::Array => (
+                quote!(impl ::core::iter::IntoIterator<Item = impl ::core::convert::Into<#t>>),
+                quote!(#value.into_iter().map(::core::convert::Into::into).collect()),
+            ),
+            _ => (quote!(impl ::core::convert::Into<#t>), quote!(#value.into())),
+        };
+    }
+    match p.ty {
         ParamType::String | ParamType::FileUrl => (
             quote!(impl ::core::convert::Into<::std::string::String>),
             quote!(#value.into()),
@@ -503,7 +672,7 @@ fn emit_service_method(op: &Operation) -> TokenStream {
     let mut inits = Vec::new();
     for p in &required {
         let ident = format_ident!("{}", p.rust_name);
-        let (arg_ty, conv) = arg_type(p.ty, &ident);
+        let (arg_ty, conv) = arg_type(p, &ident);
         args.push(quote!(#ident: #arg_ty));
         // Field init shorthand where no conversion is needed.
         if ident == conv.to_string() {
@@ -586,12 +755,13 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
         op.tool, op.http_method, op.path
     );
 
+    let managed = managed_params(&op.kind);
     let mut fields = Vec::new();
     let mut setters = Vec::new();
     let mut fill = Vec::new();
     for p in &op.params {
         let ident = format_ident!("{}", p.rust_name);
-        let fty = field_type(p.ty);
+        let fty = field_type(p);
         let wire = &p.name;
         let call = match p.location {
             Location::Path => quote!(path_param),
@@ -609,8 +779,13 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
                     request.#call(#wire, value);
                 }
             });
+            // Parameters that select the answer's shape are set by the
+            // typed methods only, so `send()` always decodes what it asked.
+            if p.location == Location::Query && managed.contains(&p.name.as_str()) {
+                continue;
+            }
             let value = format_ident!("value");
-            let (arg_ty, conv) = arg_type(p.ty, &value);
+            let (arg_ty, conv) = arg_type(p, &value);
             let doc = doc_attrs(&docs::setter(p));
             setters.push(quote! {
                 #doc
@@ -625,53 +800,11 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
         fields.push(quote!(body: #rt::Body));
         fill.push(quote!(request.raw_body(self.body);));
     }
-    let send_as = quote! {
-        /// Send the request and decode the JSON answer into `T`.
-        pub async fn send_as<T: #rt::DeserializeOwned>(self) -> #rt::Result<T> {
-            self.into_request().send_json().await
-        }
-    };
-    let send = match &op.response {
-        Response::Json if op.result.is_some() => {
-            let result = type_tokens(
-                op.result.as_ref().expect("checked"),
-                &quote!(super::types::),
-            );
-            quote! {
-                /// Send the request and decode the answer into its declared type.
-                pub async fn send(self) -> #rt::Result<#result> {
-                    self.send_as().await
-                }
-
-                /// Send the request and return the answer as untyped JSON (the
-                /// escape hatch when the declared type does not fit).
-                pub async fn send_value(self) -> #rt::Result<#rt::Value> {
-                    self.send_as().await
-                }
-
-                #send_as
-            }
-        }
-        Response::Json => quote! {
-            /// Send the request and return the JSON answer (`null` when the
-            /// server answers without a body).
-            pub async fn send(self) -> #rt::Result<#rt::Value> {
-                self.send_as().await
-            }
-
-            #send_as
-        },
-        Response::Binary { .. } | Response::Streaming => quote! {
-            /// Send the request and return the response body as a stream of
-            /// bytes (nothing is buffered).
-            pub async fn send(self) -> #rt::Result<#rt::ByteStream> {
-                self.into_request().send_stream().await
-            }
-        },
-    };
+    let (send, trait_impls) = emit_send(op, &ty);
     let into_request = quote! {
-        /// The runtime request with every argument applied, for sending it
-        /// another way (e.g. `send_stream` on a JSON operation).
+        /// The runtime request with every argument applied (for the typed
+        /// traits and tests; not a stable API).
+        #[doc(hidden)]
         pub fn into_request(self) -> #rt::Request {
             let mut request = self.client.request(&#spec);
             request.options(&self.call_options);
@@ -683,6 +816,7 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
     let must_use = "a request does nothing until `.send().await`";
     quote! {
         #[doc = #spec_doc]
+        #[doc(hidden)]
         pub static #spec: #rt::OperationSpec = #rt::OperationSpec {
             tool: #tool,
             method: #rt::HttpMethod::#method,
@@ -717,6 +851,186 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
             #into_request
 
             #send
+        }
+
+        #trait_impls
+    }
+}
+
+/// Query parameters that the typed methods of a kind set themselves.
+fn managed_params(kind: &Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Collection { .. } => &["fields", "ndjson", "markdown"],
+        Kind::Action { .. } => &["sync"],
+        _ => &[],
+    }
+}
+
+fn send_as() -> TokenStream {
+    let rt = rt();
+    quote! {
+        /// Send the request and decode the JSON answer into `T` (the escape
+        /// hatch when the declared type does not fit).
+        pub async fn send_as<T: #rt::DeserializeOwned>(self) -> #rt::Result<T> {
+            self.into_request().send_json().await
+        }
+    }
+}
+
+/// The `send` family of a builder, and the trait impls of its kind.
+fn emit_send(op: &Operation, ty: &syn::Ident) -> (TokenStream, TokenStream) {
+    let rt = rt();
+    let types = quote!(super::types::);
+    let answer = doc_attrs(&docs::answer(op));
+    let send_as = send_as();
+    match &op.kind {
+        Kind::Collection { item, id, markdown, by_name } => {
+            let item = format_ident!("{}", item);
+            let id = type_tokens(id, &types);
+            let markdown_impl = markdown.then(|| {
+                quote! {
+                    impl ::xo_sdk::xo::MarkdownTable for #ty {
+                        fn set_markdown(mut self) -> Self {
+                            self.markdown = ::core::option::Option::Some(true);
+                            self
+                        }
+                    }
+                }
+            });
+            let markdown_method = markdown.then(|| {
+                quote! {
+                    /// The collection as XO's Markdown table (`markdown=true`), for
+                    /// humans and LLM prompts; `filter` and `limit` apply.
+                    pub async fn markdown(self) -> #rt::Result<::std::string::String> {
+                        ::xo_sdk::xo::MarkdownTable::markdown(self).await
+                    }
+                }
+            });
+            let by_name_method = by_name.then(|| {
+                quote! {
+                    /// The one object whose `name_label` is exactly `name`, whole (XO's
+                    /// filter matches substrings; this keeps exact matches). None or
+                    /// several is [`Error::Lookup`](::xo_sdk::Error::Lookup).
+                    pub async fn find_by_name(self, name: &str) -> #rt::Result<#types #item> {
+                        ::xo_sdk::xo::Collection::find_by_name(self, name).await
+                    }
+                }
+            });
+            let send = quote! {
+                #answer
+                pub async fn send(self) -> #rt::Result<::std::vec::Vec<#rt::Href<#id>>> {
+                    ::xo_sdk::xo::Collection::refs(self).await
+                }
+                /// Ask for these fields of each object only (`fields=`), e.g.
+                #[doc = concat!(" `.select([", stringify!(#item), "::NAME_LABEL])`.")]
+                pub fn select(self, fields: impl ::core::iter::IntoIterator<Item = #rt::Field<#types #item>>) -> ::xo_sdk::xo::Typed<Self> {
+                    ::xo_sdk::xo::Collection::select(self, fields)
+                }
+                /// Ask for whole objects (`fields=*`).
+                pub fn all_fields(self) -> ::xo_sdk::xo::Typed<Self> {
+                    ::xo_sdk::xo::Collection::all_fields(self)
+                }
+                #markdown_method
+                #by_name_method
+                #send_as
+            };
+            let impls = quote! {
+                impl ::xo_sdk::xo::Collection for #ty {
+                    type Item = #types #item;
+                    type Id = #id;
+                    fn set_fields(mut self, fields: ::std::string::String) -> Self {
+                        self.fields = ::core::option::Option::Some(fields);
+                        self
+                    }
+                    fn set_ndjson(mut self) -> Self {
+                        self.ndjson = ::core::option::Option::Some(true);
+                        self
+                    }
+                    fn set_filter(mut self, filter: ::std::string::String) -> Self {
+                        self.filter = ::core::option::Option::Some(filter);
+                        self
+                    }
+                    fn set_limit(mut self, limit: i64) -> Self {
+                        self.limit = ::core::option::Option::Some(limit);
+                        self
+                    }
+                    fn request(self) -> #rt::Request {
+                        self.into_request()
+                    }
+                }
+                #markdown_impl
+            };
+            (send, impls)
+        }
+        Kind::Action { output } => {
+            let output = output
+                .as_ref()
+                .map_or(quote!(()), |t| type_tokens(t, &types));
+            let send = quote! {
+                #answer
+                pub async fn send(self) -> #rt::Result<::xo_sdk::xo::Task<#output>> {
+                    ::xo_sdk::xo::Action::submit(self).await
+                }
+                /// Run the action with `sync=true`: the answer comes when it is done.
+                pub async fn run_sync(self) -> ::core::result::Result<#output, ::xo_sdk::xo::TaskError> {
+                    ::xo_sdk::xo::Action::run_sync(self).await
+                }
+            };
+            let impls = quote! {
+                impl ::xo_sdk::xo::Action for #ty {
+                    type Output = #output;
+                    fn set_sync(mut self, sync: bool) -> Self {
+                        self.sync = ::core::option::Option::Some(sync);
+                        self
+                    }
+                    fn request(self) -> #rt::Request {
+                        self.into_request()
+                    }
+                }
+            };
+            (send, impls)
+        }
+        Kind::Create { id } => {
+            let id = type_tokens(id, &types);
+            let send = quote! {
+                #answer
+                pub async fn send(self) -> #rt::Result<#id> {
+                    self.into_request().send_created().await
+                }
+            };
+            (send, TokenStream::new())
+        }
+        Kind::Empty => {
+            let send = quote! {
+                #answer
+                pub async fn send(self) -> #rt::Result<()> {
+                    self.into_request().send_empty().await
+                }
+            };
+            (send, TokenStream::new())
+        }
+        Kind::Plain => {
+            let send = match (&op.response, &op.result) {
+                (Response::Json, result) => {
+                    let result = result
+                        .as_ref()
+                        .map_or(quote!(#rt::Value), |r| type_tokens(r, &types));
+                    quote! {
+                        #answer
+                        pub async fn send(self) -> #rt::Result<#result> {
+                            self.send_as().await
+                        }
+                        #send_as
+                    }
+                }
+                (Response::Binary { .. } | Response::Streaming, _) => quote! {
+                    #answer
+                    pub async fn send(self) -> #rt::Result<#rt::ByteStream> {
+                        self.into_request().send_stream().await
+                    }
+                },
+            };
+            (send, TokenStream::new())
         }
     }
 }

@@ -115,6 +115,57 @@ pub struct Operation {
     pub returns: Option<serde_json::Value>,
     /// The Rust type of the result, when `returns` declares one.
     pub result: Option<crate::types::TypeRef>,
+    /// The typed shape of the answer (`x-kind`), set by
+    /// [`crate::kinds::assign`].
+    pub kind: Kind,
+}
+
+/// The typed shape of an operation's answer (DADL extension `x-kind`, see
+/// `dadl/EXTENSIONS.md`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Kind {
+    /// The answer is `result` (untyped JSON when `returns` is absent), a
+    /// byte stream for binary and streaming responses.
+    Plain,
+    /// A collection of objects of the struct `item`.
+    Collection {
+        /// Rust name of the item struct.
+        item: String,
+        /// The id type of its objects (the item's `id` field).
+        id: crate::types::TypeRef,
+        /// The tool has a `markdown` parameter.
+        markdown: bool,
+        /// The item has a `name_label` string, so lookups by name work.
+        by_name: bool,
+    },
+    /// An action answered with a task; `output` is the task's result
+    /// (`None`: nothing).
+    Action {
+        /// The task's result type.
+        output: Option<crate::types::TypeRef>,
+    },
+    /// Creates an object and answers its id.
+    Create {
+        /// The id type.
+        id: crate::types::TypeRef,
+    },
+    /// Answers nothing worth reading.
+    Empty,
+}
+
+impl Kind {
+    /// Whether the answer is typed: everything but `Plain` JSON without a
+    /// declared result.
+    pub fn is_typed(&self, op_result: Option<&crate::types::TypeRef>, response: &Response) -> bool {
+        match self {
+            Kind::Plain => {
+                !matches!(response, Response::Json)
+                    || op_result.is_some_and(|r| *r != crate::types::TypeRef::Value)
+            }
+            _ => true,
+        }
+    }
 }
 
 /// Where a parameter goes.
@@ -170,6 +221,9 @@ pub struct Param {
     pub description: Option<String>,
     /// Server-side default, as documented.
     pub default: Option<serde_json::Value>,
+    /// The generated type of the value (`x-type`), instead of the plain
+    /// Rust type of `ty`; for an array, of its items.
+    pub value_type: Option<crate::types::TypeRef>,
 }
 
 /// Request body kind.

@@ -12,6 +12,7 @@ pub mod docs;
 pub mod emit;
 pub mod error;
 pub mod ir;
+pub mod kinds;
 pub mod load;
 pub mod lower;
 pub mod model;
@@ -54,4 +55,30 @@ pub fn tool_lines(api: &ir::Api) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// `typed: N/M operations`, then one line per operation whose `send()`
+/// answers untyped JSON, with the reason the description gives (the
+/// `description` of its `returns`), as `xo-codegen check` prints them.
+pub fn typed_lines(api: &ir::Api) -> Vec<String> {
+    let untyped: Vec<&ir::Operation> = api
+        .operations
+        .iter()
+        .filter(|op| !op.kind.is_typed(op.result.as_ref(), &op.response))
+        .collect();
+    let mut lines = vec![format!(
+        "typed: {}/{} operations",
+        api.operations.len() - untyped.len(),
+        api.operations.len()
+    )];
+    for op in untyped {
+        let reason = op
+            .returns
+            .as_ref()
+            .and_then(|r| r.get("description"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("no `returns` declared");
+        lines.push(format!("  untyped {}: {reason}", op.tool));
+    }
+    lines
 }

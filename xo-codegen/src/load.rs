@@ -17,8 +17,8 @@ use crate::yaml::{self, Located, pointer_token};
 pub struct Input {
     /// The DADL file.
     pub dadl: PathBuf,
-    /// An optional overlay (JSON Merge Patch, RFC 7386, in YAML).
-    pub overlay: Option<PathBuf>,
+    /// Overlays (JSON Merge Patch, RFC 7386, in YAML), applied in order.
+    pub overlays: Vec<PathBuf>,
 }
 
 impl Input {
@@ -26,13 +26,13 @@ impl Input {
     pub fn new(dadl: impl Into<PathBuf>) -> Self {
         Input {
             dadl: dadl.into(),
-            overlay: None,
+            overlays: Vec::new(),
         }
     }
 
-    /// Add an overlay.
+    /// Add an overlay, applied after the ones added before it.
     pub fn with_overlay(mut self, overlay: impl Into<PathBuf>) -> Self {
-        self.overlay = Some(overlay.into());
+        self.overlays.push(overlay.into());
         self
     }
 
@@ -44,7 +44,7 @@ impl Input {
                 files.push(resolve_relative(&self.dadl, &inc.path));
             }
         }
-        files.extend(self.overlay.clone());
+        files.extend(self.overlays.iter().cloned());
         files
     }
 }
@@ -58,6 +58,9 @@ pub struct Loaded {
     pub source: Located,
     /// The DADL file name, for errors without a better location.
     pub file: String,
+    /// Overlay patches of tools this file lacks, dropped (see
+    /// `drop_patches_of_absent_tools`).
+    pub skipped: Vec<String>,
 }
 
 impl Loaded {
@@ -81,14 +84,16 @@ pub fn load(input: &Input) -> Result<Loaded> {
     let file = input.dadl.display().to_string();
     let mut source = yaml::parse_file(&input.dadl)?;
     resolve_includes(&input.dadl, &mut source)?;
-    if let Some(overlay_path) = &input.overlay {
-        let overlay = yaml::parse_file(overlay_path)?;
+    let mut skipped = Vec::new();
+    for overlay_path in &input.overlays {
+        let mut overlay = yaml::parse_file(overlay_path)?;
         if !overlay.value.is_object() {
             return Err(Error::in_file(
                 overlay_path.display().to_string(),
                 "an overlay must be a mapping shaped like a DADL document",
             ));
         }
+        skipped.extend(drop_patches_of_absent_tools(&source.value, &mut overlay.value));
         merge_patch(&mut source.value, &overlay.value);
         // Nodes the overlay wrote are reported at their place in the overlay.
         source.locations.extend(overlay.locations);
@@ -110,7 +115,35 @@ pub fn load(input: &Input) -> Result<Loaded> {
         document,
         source,
         file,
+        skipped,
     })
+}
+
+/// One overlay serves several releases of a DADL file (ours: XO 6.4 and
+/// 6.7), so it may patch a tool that this file does not have. A patch of an
+/// absent tool that does not define it whole (no `method`) is dropped and
+/// reported, instead of creating a tool without method or path. Returns the
+/// names of the dropped tools.
+fn drop_patches_of_absent_tools(base: &Value, overlay: &mut Value) -> Vec<String> {
+    let present = base.pointer("/backend/tools").and_then(Value::as_object);
+    let Some(tools) = overlay
+        .pointer_mut("/backend/tools")
+        .and_then(Value::as_object_mut)
+    else {
+        return Vec::new();
+    };
+    let mut dropped = Vec::new();
+    tools.retain(|name, patch| {
+        let absent = present.is_none_or(|p| !p.contains_key(name));
+        let partial = patch.is_object() && patch.get("method").is_none();
+        if absent && partial {
+            dropped.push(name.clone());
+            false
+        } else {
+            true
+        }
+    });
+    dropped
 }
 
 /// The error of a document that does not fit the model, at the key concerned.

@@ -527,6 +527,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
                 required: p.required || p.location == ParamIn::Path,
                 description: p.description.clone(),
                 default: p.default.clone(),
+                value_type: crate::kinds::param_value_type(loaded, &types, &type_names, &pp, p)?,
             });
         }
         ensure_unique(
@@ -596,8 +597,8 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
             default_headers,
             returns: tool.returns.clone(),
             result,
+            kind: ir::Kind::Plain,
         });
-        let _ = &segment;
     }
 
     // Modules and services; module names must not collide.
@@ -678,6 +679,8 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
             operations: idxs,
         });
     }
+
+    crate::kinds::assign(loaded, &mut operations, &types)?;
 
     Ok(ir::Api {
         name: b.name.clone(),

@@ -24,13 +24,13 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let command = it.next().ok_or("missing command")?;
     let mut file = None;
-    let mut overlay = None;
+    let mut overlays = Vec::new();
     let mut crate_dir = None;
     let mut sdk_path = None;
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
-            "--overlay" => overlay = Some(PathBuf::from(value("--overlay")?)),
+            "--overlay" => overlays.push(PathBuf::from(value("--overlay")?)),
             "--crate-dir" => crate_dir = Some(PathBuf::from(value("--crate-dir")?)),
             "--sdk-path" => sdk_path = Some(PathBuf::from(value("--sdk-path")?)),
             "-h" | "--help" => return Err(String::new()),
@@ -40,7 +40,7 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     let mut input = Input::new(file.ok_or("missing FILE")?);
-    if let Some(o) = overlay {
+    for o in overlays {
         input = input.with_overlay(o);
     }
     Ok(Args {
@@ -63,6 +63,9 @@ fn run(args: Args) -> Result<(), String> {
                 api.operations.len(),
                 api.resources.len()
             );
+            for line in xo_codegen::typed_lines(&api) {
+                println!("{line}");
+            }
         }
         "tools" => {
             for line in xo_codegen::tool_lines(&api) {

@@ -739,6 +739,27 @@ pub struct Tool {
     /// Successor (v0.2).
     #[serde(default)]
     pub replaced_by: Option<String>,
+    /// Extension `x-kind`: the shape of the exchange, which with `returns`
+    /// gives the typed answer (see `ToolKind`).
+    #[serde(default, rename = "x-kind")]
+    pub x_kind: Option<ToolKind>,
+}
+
+/// Extension `x-kind` of a tool (documented in `dadl/EXTENSIONS.md`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolKind {
+    /// A list of objects (`returns: {type: array, items: Model}`) that
+    /// answers references by default, objects for `fields`, one object per
+    /// line for `ndjson`, and a table for `markdown`.
+    Collection,
+    /// An asynchronous action answered with a task; `returns` is the
+    /// task's result.
+    Action,
+    /// Creates an object; `returns` is the id type of the new object.
+    Create,
+    /// Answers nothing worth reading.
+    Empty,
 }
 
 /// `param.type`.
@@ -794,6 +815,10 @@ pub struct Param {
     /// Description.
     #[serde(default)]
     pub description: Option<String>,
+    /// Extension `x-type`: the `types` entry that the value is (an id type
+    /// or a string enum; for `type: array`, the type of the items).
+    #[serde(default, rename = "x-type")]
+    pub x_type: Option<String>,
 }
 
 /// A composite tool parameter.

@@ -9,7 +9,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::ir::{Api, ParamType, RequestBody, Response};
+use crate::emit::type_tokens;
+use crate::ir::{Api, Kind, Param, ParamType, RequestBody, Response};
 
 fn type_name(ty: ParamType) -> &'static str {
     match ty {
@@ -22,8 +23,15 @@ fn type_name(ty: ParamType) -> &'static str {
     }
 }
 
-fn value_type(ty: ParamType) -> TokenStream {
-    match ty {
+fn value_type(p: &Param, types: &TokenStream) -> TokenStream {
+    if let Some(t) = &p.value_type {
+        let t = type_tokens(t, types);
+        return match p.ty {
+            ParamType::Array => quote!(::std::vec::Vec<#t>),
+            _ => t,
+        };
+    }
+    match p.ty {
         ParamType::String | ParamType::FileUrl => quote!(::std::string::String),
         ParamType::Integer => quote!(i64),
         ParamType::Number => quote!(f64),
@@ -33,11 +41,32 @@ fn value_type(ty: ParamType) -> TokenStream {
     }
 }
 
+/// The call that sets a parameter which the typed methods manage (the
+/// builder has no public setter for it), through the kind's trait.
+fn managed_setter(kind: &Kind, name: &str) -> Option<TokenStream> {
+    Some(match (kind, name) {
+        (Kind::Collection { .. }, "fields") => {
+            quote!(builder = ::xo_sdk::xo::Collection::set_fields(builder, v);)
+        }
+        (Kind::Collection { .. }, "ndjson") => {
+            quote!(if v { builder = ::xo_sdk::xo::Collection::set_ndjson(builder); })
+        }
+        (Kind::Collection { markdown: true, .. }, "markdown") => {
+            quote!(if v { builder = ::xo_sdk::xo::MarkdownTable::set_markdown(builder); })
+        }
+        (Kind::Action { .. }, "sync") => {
+            quote!(builder = ::xo_sdk::xo::Action::set_sync(builder, v);)
+        }
+        _ => return None,
+    })
+}
+
 /// Rust source of `pub fn every_operation(client, values) -> Vec<SampleCall>`
 /// for the crate that contains the generated client (`crate::Client` with
-/// its resource accessors).
-pub fn emit_samples(api: &Api, client_path: &str) -> String {
+/// its resource accessors); `types_path` is the path of its `types` module.
+pub fn emit_samples(api: &Api, client_path: &str, types_path: &str) -> String {
     let client_path: TokenStream = client_path.parse().expect("a Rust path");
+    let types_path: TokenStream = format!("{types_path}::").parse().expect("a Rust path");
     let calls = api.operations.iter().map(|op| {
         let tool = &op.tool;
         let service = format_ident!("{}", op.module);
@@ -46,15 +75,16 @@ pub fn emit_samples(api: &Api, client_path: &str) -> String {
         let mut setters = Vec::new();
         for p in &op.params {
             let name = &p.name;
-            let ty = value_type(p.ty);
+            let ty = value_type(p, &types_path);
             let ident = format_ident!("{}", p.rust_name);
             let kind = type_name(p.ty);
             if p.required {
                 args.push(quote!(required::<#ty>(&values, #tool, #name, #kind)?));
             } else {
+                let set = managed_setter(&op.kind, name).unwrap_or(quote!(builder = builder.#ident(v);));
                 setters.push(quote! {
                     if let ::core::option::Option::Some(v) = optional::<#ty>(&values, #tool, #name, #kind)? {
-                        builder = builder.#ident(v);
+                        #set
                     }
                 });
             }
@@ -63,7 +93,9 @@ pub fn emit_samples(api: &Api, client_path: &str) -> String {
             args.push(quote!(::xo_sdk::runtime::Body::from(::std::vec::Vec::from([0u8; 512]))));
         }
         let send = match op.response {
-            Response::Json => quote!(builder.send_as::<::xo_sdk::runtime::Value>().await.map(drop)),
+            // The raw exchange, whatever the typed answer: the tier checks
+            // the wire against the document, not the decoding.
+            Response::Json => quote!(builder.into_request().send_json::<::xo_sdk::runtime::Value>().await.map(drop)),
             Response::Binary { .. } | Response::Streaming => {
                 quote!(builder.send().await?.collect().await.map(drop))
             }

@@ -40,6 +40,9 @@ pub enum TypeRef {
     Optional(Box<TypeRef>),
     /// A generated type, by Rust name.
     Named(String),
+    /// A reference to an object (`Href<I>`), by the Rust name of its id
+    /// type (`x-href`).
+    Href(String),
 }
 
 /// One struct field.
@@ -86,6 +89,20 @@ pub enum TypeDef {
         /// (wire value, variant name).
         variants: Vec<(String, String)>,
     },
+    /// The id of one kind of object (`x-id`): a string newtype.
+    Id {
+        /// Rust name.
+        name: String,
+        /// DADL name it came from.
+        source: String,
+        /// Description.
+        doc: Option<String>,
+        /// The kind of object, as the description names it (`Vm`).
+        object: String,
+        /// Id types this one can be made from (`x-id-from`): an id that
+        /// names one of several kinds (a host or a pool).
+        from: Vec<String>,
+    },
     /// A named alias of another type expression.
     Alias {
         /// Rust name.
@@ -105,6 +122,7 @@ impl TypeDef {
         match self {
             TypeDef::Struct { name, .. }
             | TypeDef::Enum { name, .. }
+            | TypeDef::Id { name, .. }
             | TypeDef::Alias { name, .. } => name,
         }
     }
@@ -231,6 +249,9 @@ impl Lowering<'_> {
     /// Define a named type from `schema`.
     fn define(&mut self, rust: &str, source: &str, schema: &Value, ptr: &str) -> Result<()> {
         let doc = description(schema);
+        if let Some(kind) = schema.get("x-id") {
+            return self.define_id(rust, source, schema, kind, ptr);
+        }
         if let Some(values) = schema.get("enum") {
             let variants = self.variants(values, ptr)?;
             self.out.push(TypeDef::Enum {
@@ -292,6 +313,66 @@ impl Lowering<'_> {
             ty,
         });
         Ok(())
+    }
+
+    /// An id type (`x-id: Kind`, optionally `x-id-from: [OtherId, …]`).
+    fn define_id(
+        &mut self,
+        rust: &str,
+        source: &str,
+        schema: &Value,
+        kind: &Value,
+        ptr: &str,
+    ) -> Result<()> {
+        let kind = kind.as_str().filter(|k| !k.is_empty()).ok_or_else(|| {
+            self.loaded.error_at(
+                &format!("{ptr}/x-id"),
+                "`x-id` must name the kind of object (e.g. `Vm`)",
+            )
+        })?;
+        if type_name(schema) != Some("string") {
+            return Err(self.loaded.error_at(
+                ptr,
+                format!("id type `{source}` must be `type: string`"),
+            ));
+        }
+        let mut from = Vec::new();
+        if let Some(list) = schema.get("x-id-from") {
+            let items = list.as_array().ok_or_else(|| {
+                self.loaded.error_at(
+                    &format!("{ptr}/x-id-from"),
+                    "`x-id-from` must be a list of id types",
+                )
+            })?;
+            for (i, item) in items.iter().enumerate() {
+                let iptr = format!("{ptr}/x-id-from/{i}");
+                let name = item.as_str().unwrap_or_default();
+                if !self.is_id_type(name) {
+                    return Err(self
+                        .loaded
+                        .error_at(&iptr, format!("`{name}` is not an id type (`x-id`)")));
+                }
+                from.push(self.names[name].clone());
+            }
+        }
+        self.out.push(TypeDef::Id {
+            name: rust.into(),
+            source: source.into(),
+            doc: description(schema),
+            object: kind.into(),
+            from,
+        });
+        Ok(())
+    }
+
+    /// `name` is a `types` entry declared with `x-id`.
+    fn is_id_type(&self, name: &str) -> bool {
+        self.loaded
+            .document
+            .backend
+            .types
+            .get(name)
+            .is_some_and(|t| t.get("x-id").is_some())
     }
 
     /// An `allOf` whose parts are all objects (inline, or `types` entries,
@@ -398,6 +479,16 @@ impl Lowering<'_> {
                     .loaded
                     .error_at(ptr, "expected a schema object or a type name"));
             }
+        }
+        if let Some(id) = schema.get("x-href") {
+            let name = id.as_str().unwrap_or_default();
+            if !self.is_id_type(name) {
+                return Err(self.loaded.error_at(
+                    &format!("{ptr}/x-href"),
+                    format!("`x-href` must name an id type (`x-id`), found `{id}`"),
+                ));
+            }
+            return Ok(TypeRef::Href(self.names[name].clone()));
         }
         if let Some(r) = schema.get("$ref") {
             let name = r.as_str().ok_or_else(|| {

@@ -33,11 +33,14 @@ pub struct ApiError {
     /// Semantic code (`not_found`, `unauthorized`, `invalid_input`, …) from the
     /// operation's `errors.map` and the DADL v0.2 defaults.
     pub code: String,
+    /// The server's own error code, read at the description's `code_path`
+    /// when the body has one (XO: `data.code`, the XAPI or XO error code
+    /// such as `VM_BAD_POWER_STATE`).
+    pub server_code: Option<String>,
     /// The server's error message: a string, or the structured value (XO sends
     /// a field-error object with 422).
     pub message: Option<serde_json::Value>,
-    /// The error body's top-level `data` member when it has one, otherwise
-    /// the value at the DADL `code_path`.
+    /// The error body's top-level `data` member, when it has one.
     pub data: Option<serde_json::Value>,
     /// Where the call was going.
     pub site: CallSite,
@@ -105,6 +108,16 @@ pub enum Error {
         reason: String,
         /// The first bytes of the body (bounded, lossy UTF-8).
         excerpt: String,
+    },
+    /// A lookup by exact name found no object, or several.
+    #[error("{site}: {found} objects named {name:?} (expected exactly one)")]
+    Lookup {
+        /// Where the call went.
+        site: CallSite,
+        /// The name looked for.
+        name: String,
+        /// How many objects have exactly that name (0 or more than 1).
+        found: usize,
     },
     /// An argument was rejected before anything was sent.
     #[error("{site}: invalid argument `{name}`: {reason}")]
@@ -241,6 +254,7 @@ impl Error {
             | Error::Timeout { site, .. }
             | Error::Redirect { site, .. }
             | Error::Decode { site, .. }
+            | Error::Lookup { site, .. }
             | Error::InvalidArgument { site, .. } => Some(site.tool),
             Error::Config(_) | Error::Io(_) => None,
         }

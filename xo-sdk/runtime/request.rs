@@ -13,6 +13,7 @@ use tracing::{Instrument, field};
 use super::body::{Body, ByteStream, OutgoingBody};
 use super::client::{Client, ClientInner, WireAuth};
 use super::error::{ApiError, CallSite, Error, Result, default_code_for_status};
+use super::object::Id;
 use super::retry::{self, CallOptions, Failure, RetryConfig};
 use super::scalar;
 use super::spec::{OperationSpec, RequestBodyKind};
@@ -436,6 +437,28 @@ impl Request {
         }
     }
 
+    /// Send a request that creates an object and return the new object's
+    /// id: the answer's `{"id": …}` or bare string, else the last segment
+    /// of its `Location` header. Anything else is an [`Error::Decode`].
+    pub async fn send_created<I: Id>(self) -> Result<I> {
+        let response = self.send_response().await?;
+        match created_id(&response) {
+            Some(id) => Ok(I::from_wire(id)),
+            None => Err(Error::Decode {
+                site: response.site.clone(),
+                reason: "expected the new object's id: `{\"id\": …}`, a string or a `Location`"
+                    .into(),
+                excerpt: wire::excerpt(&response.body),
+            }),
+        }
+    }
+
+    /// Send a request whose answer carries nothing to read (`204`, or a
+    /// body that is not part of the operation's contract).
+    pub async fn send_empty(self) -> Result<()> {
+        self.dispatch(Want::Body).await.map(drop)
+    }
+
     /// The client the request will be sent with.
     pub fn client(&self) -> &Client {
         &self.client
@@ -828,6 +851,17 @@ async fn api_error(
         .find(|(s, _)| *s == status)
         .map(|(_, c)| (*c).to_owned())
         .unwrap_or_else(|| default_code_for_status(status).to_owned());
+    // The server's own code at the DADL `code_path` (XO: `$.data.code`,
+    // e.g. the XAPI code), when it is text or a number.
+    let server_code = json
+        .as_ref()
+        .zip(policy.code_path)
+        .and_then(|(v, p)| wire::json_path(v, p))
+        .and_then(|c| match c {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
     let (message, data) = match &json {
         Some(v) => {
             // The DADL path first; then the usual `message`/`error`
@@ -840,11 +874,7 @@ async fn api_error(
                 .or_else(|| v.get("error"))
                 .or_else(|| v.is_string().then_some(v))
                 .cloned();
-            let data = v.get("data").cloned().or_else(|| {
-                policy
-                    .code_path
-                    .and_then(|p| wire::json_path(v, p).cloned())
-            });
+            let data = v.get("data").cloned();
             (message, data)
         }
         None => {
@@ -858,11 +888,58 @@ async fn api_error(
     Error::Api(Box::new(ApiError {
         status,
         code,
+        server_code,
         message,
         data,
         site,
         retry_after,
     }))
+}
+
+/// The id an answer gives to an object it created: `{"id": "…"}` or a bare
+/// JSON string in the body, else the last segment of `Location`.
+pub(crate) fn created_id(response: &RawResponse) -> Option<String> {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&response.body) {
+        match value {
+            serde_json::Value::String(id) if !id.is_empty() => return Some(id),
+            serde_json::Value::Object(mut map) => {
+                if let Some(serde_json::Value::String(id)) = map.remove("id") {
+                    return Some(id);
+                }
+            }
+            _ => {}
+        }
+    }
+    response.header("location").and_then(last_segment)
+}
+
+/// The last path segment of a URL or path, percent-decoded.
+pub(crate) fn last_segment(location: &str) -> Option<String> {
+    let path = location.split(['?', '#']).next().unwrap_or_default();
+    let segment = path.trim_end_matches('/').rsplit('/').next()?;
+    if segment.is_empty() {
+        return None;
+    }
+    percent_decode(segment)
+}
+
+/// Percent-decode `s`; `None` on a bad escape or invalid UTF-8.
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let text = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(text, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A complete successful answer (see [`Request::send_response`]).

@@ -9,16 +9,17 @@
 //! ```no_run
 //! # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
 //! use futures::TryStreamExt;
-//! use xo_sdk::xo::{Collection, Filter};
+//! use xo_sdk::prelude::*;
 //!
-//! // ["/rest/v0/vms/…", …] as typed references
-//! let refs = client.vms().list().refs().await?;
+//! // ["/rest/v0/vms/…", …] as typed references (`Href<VmId>`)
+//! let refs = client.vms().list().send().await?;
+//! let first: Option<VmId> = refs.first().map(|r| r.id());
 //! // objects with two fields (every other field is `None`)
 //! let vms = client
 //!     .vms()
 //!     .list()
-//!     .filter(Filter::eq("power_state", "Running"))
-//!     .select(["name_label", "power_state"])
+//!     .select([Vm::NAME_LABEL, Vm::POWER_STATE])
+//!     .filter(Filter::eq(Vm::POWER_STATE, "Running"))
 //!     .send()
 //!     .await?;
 //! // every VM, whole, one at a time in constant memory
@@ -26,7 +27,7 @@
 //! while let Some(vm) = stream.try_next().await? {
 //!     println!("{:?}", vm.name_label);
 //! }
-//! # let _ = (refs, vms);
+//! # let _ = (first, vms);
 //! # Ok(())
 //! # }
 //! ```
@@ -39,54 +40,23 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::runtime::{ByteStream, NdjsonStream, Request, Result};
-
-/// A reference to an XO object, as a collection lists it by default:
-/// `/rest/v0/vms/0b7c…`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Href(String);
-
-impl Href {
-    /// Wrap an href.
-    pub fn new(href: impl Into<String>) -> Self {
-        Href(href.into())
-    }
-
-    /// The href as sent (`/rest/v0/vms/<id>`).
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The object id: the last path segment.
-    pub fn id(&self) -> &str {
-        self.0.rsplit('/').next().unwrap_or(&self.0)
-    }
-
-    /// The collection: the segment before the id (`vms`).
-    pub fn collection(&self) -> Option<&str> {
-        let mut segments = self.0.rsplit('/');
-        segments.next()?;
-        segments.next().filter(|s| !s.is_empty())
-    }
-}
-
-impl fmt::Display for Href {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::runtime::{ByteStream, Error, Field, Href, Id, NdjsonStream, Request, Result};
+use crate::xo::Filter;
 
 /// A generated list builder of an XO collection (`client.vms().list()`,
-/// `client.hosts().list_alarms(id)`, …), with its item type.
+/// `client.hosts().list_alarms(id)`, …), with its item and id types.
 ///
-/// Implemented for every collection tool of the API; the methods below add
-/// typed answers to the builder's own setters (`filter`, `limit`, …).
+/// Implemented by the generator for every tool that the API description
+/// declares a collection (`x-kind: collection`); the builders also have
+/// these methods as inherent methods, so the trait is only needed in
+/// generic code.
 pub trait Collection: Sized + Send + 'static {
     /// The object type of the collection.
     type Item: DeserializeOwned + Send + 'static;
+    /// The id type of its objects.
+    type Id: Id;
 
     /// Set the `fields` query parameter (used by [`select`](Self::select)).
     #[doc(hidden)]
@@ -96,31 +66,75 @@ pub trait Collection: Sized + Send + 'static {
     #[doc(hidden)]
     fn set_ndjson(self) -> Self;
 
+    /// Set the `filter` query parameter.
+    #[doc(hidden)]
+    fn set_filter(self, filter: String) -> Self;
+
+    /// Set the `limit` query parameter.
+    #[doc(hidden)]
+    fn set_limit(self, limit: i64) -> Self;
+
     /// The runtime request with every argument applied.
     #[doc(hidden)]
     fn request(self) -> Request;
 
     /// The default answer: one typed reference per object.
-    fn refs(self) -> impl Future<Output = Result<Vec<Href>>> + Send {
+    fn refs(self) -> impl Future<Output = Result<Vec<Href<Self::Id>>>> + Send {
         self.request().send_json()
     }
 
-    /// Ask for these fields only; the objects have every other field `None`.
-    fn select<I, S>(self, fields: I) -> Typed<Self>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        let joined: Vec<String> = fields.into_iter().map(|f| f.as_ref().to_owned()).collect();
+    /// Ask for these fields only. The objects hold exactly the selected
+    /// fields (plus `href`): a field you did not select is always `None`,
+    /// and a selected field is `None` only when XO did not send it (the
+    /// object has no such property, as `$container` on a template).
+    fn select(self, fields: impl IntoIterator<Item = Field<Self::Item>>) -> Typed<Self> {
+        let names: Vec<&'static str> = fields.into_iter().map(|f| f.name()).collect();
         Typed {
-            builder: self.set_fields(joined.join(",")),
+            builder: self.set_fields(names.join(",")),
+            fields: Some(names),
         }
     }
 
-    /// Ask for whole objects (`fields=*`).
+    /// Ask for whole objects (`fields=*`): every field XO has is sent.
     fn all_fields(self) -> Typed<Self> {
         Typed {
             builder: self.set_fields("*".to_owned()),
+            fields: None,
+        }
+    }
+
+    /// The one object whose `name_label` is exactly `name`, whole.
+    ///
+    /// XO's filter `name_label:x` matches substrings, so this asks XO for
+    /// the candidates (the name quoted, so no character of it acts as
+    /// filter syntax; any filter set before is replaced) and keeps the
+    /// exact matches. No match or several is [`Error::Lookup`].
+    fn find_by_name(self, name: &str) -> impl Future<Output = Result<Self::Item>> + Send {
+        let name = name.to_owned();
+        let request = self
+            .set_filter(Filter::eq("name_label", name.as_str()).to_string())
+            .set_fields("*".to_owned())
+            .request();
+        async move {
+            let response = request.send_response().await?;
+            let candidates: Vec<Value> = response.json()?;
+            let mut exact: Vec<Value> = candidates
+                .into_iter()
+                .filter(|o| o.get("name_label").and_then(Value::as_str) == Some(name.as_str()))
+                .collect();
+            if exact.len() != 1 {
+                return Err(Error::Lookup {
+                    site: response.site().clone(),
+                    name,
+                    found: exact.len(),
+                });
+            }
+            let object = exact.pop().expect("one match");
+            serde_json::from_value(object).map_err(|e| Error::Decode {
+                site: response.site().clone(),
+                reason: e.to_string(),
+                excerpt: crate::runtime::wire::excerpt(&response.body),
+            })
         }
     }
 }
@@ -131,9 +145,34 @@ pub trait Collection: Sized + Send + 'static {
 #[must_use = "a request does nothing until `.send().await` or `.stream()`"]
 pub struct Typed<C> {
     builder: C,
+    /// The selected wire names; `None` for every field (`*`).
+    fields: Option<Vec<&'static str>>,
 }
 
 impl<C: Collection> Typed<C> {
+    /// Only the objects that match this XO filter (a [`Filter`] or its
+    /// text); the same as the builder's own `filter`.
+    pub fn filter(self, filter: impl Into<String>) -> Self {
+        Typed {
+            builder: self.builder.set_filter(filter.into()),
+            fields: self.fields,
+        }
+    }
+
+    /// At most `limit` objects (XO truncates; it has no paging).
+    pub fn limit(self, limit: i64) -> Self {
+        Typed {
+            builder: self.builder.set_limit(limit),
+            fields: self.fields,
+        }
+    }
+
+    /// The selected fields' wire names, `None` after
+    /// [`all_fields`](Collection::all_fields).
+    pub fn fields(&self) -> Option<&[&'static str]> {
+        self.fields.as_deref()
+    }
+
     /// The objects, in one answer.
     pub async fn send(self) -> Result<Vec<C::Item>> {
         self.builder.request().send_json().await
@@ -233,53 +272,9 @@ pub trait MarkdownTable: Collection {
     fn set_markdown(self) -> Self;
 
     /// The collection as XO's Markdown table (`text/markdown`), for humans
-    /// and LLM prompts. It honours `fields`, `filter` and `limit`.
-    fn markdown_table(self) -> impl Future<Output = Result<String>> + Send {
+    /// and LLM prompts. It honours `filter` and `limit`.
+    fn markdown(self) -> impl Future<Output = Result<String>> + Send {
         let request = self.set_markdown().request();
         async move { request.send_stream().await?.text().await }
-    }
-}
-
-/// Implements [`Collection`] (and [`MarkdownTable`] where the tool has a
-/// `markdown` parameter) for generated list builders.
-macro_rules! collections {
-    ($($builder:ty => $item:ty $(, $markdown:ident)?;)*) => {
-        $(
-            impl Collection for $builder {
-                type Item = $item;
-                fn set_fields(self, fields: String) -> Self {
-                    self.fields(fields)
-                }
-                fn set_ndjson(self) -> Self {
-                    self.ndjson(true)
-                }
-                fn request(self) -> Request {
-                    self.into_request()
-                }
-            }
-            $(collections!(@$markdown $builder);)?
-        )*
-    };
-    (@markdown $builder:ty) => {
-        impl MarkdownTable for $builder {
-            fn set_markdown(self) -> Self {
-                self.markdown(true)
-            }
-        }
-    };
-}
-
-pub(crate) use collections;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn href_parts() {
-        let h = Href::new("/rest/v0/vms/0b7c2b5c-9f6a");
-        assert_eq!(h.id(), "0b7c2b5c-9f6a");
-        assert_eq!(h.collection(), Some("vms"));
-        assert_eq!(Href::new("x").collection(), None);
     }
 }

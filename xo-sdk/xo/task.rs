@@ -7,19 +7,18 @@
 //! and a failure is an HTTP error. This module types both forms:
 //!
 //! ```no_run
-//! # async fn demo(client: xo_sdk::Client, vm: &str) -> Result<(), Box<dyn std::error::Error>> {
-//! use xo_sdk::xo::{Action, CreatedId, SyncOutcome};
+//! # async fn demo(client: xo_sdk::Client, vm: &xo_sdk::types::VmId) -> Result<(), Box<dyn std::error::Error>> {
+//! use xo_sdk::prelude::*;
 //!
-//! // Asynchronous: a task handle to wait for, poll, follow or abort.
-//! let task = client.vms().snapshot(vm).name_label("before upgrade").submit().await?;
-//! let snapshot: CreatedId = task.result_as().await?;
-//! println!("snapshot {}", snapshot.id);
+//! // Asynchronous: a task handle to wait for, poll, follow or abort; its
+//! // result is typed by the action (a snapshot gives the snapshot's id).
+//! let task = client.vms().snapshot(vm).name_label("before upgrade").send().await?;
+//! let snapshot: VmSnapshotId = task.result().await?;
+//! println!("snapshot {snapshot}");
 //!
 //! // Synchronous: the server waits, the answer is the outcome.
-//! match client.vms().clean_reboot(vm).run_sync().await? {
-//!     SyncOutcome::Done => println!("rebooted"),
-//!     other => println!("unexpected answer: {other:?}"),
-//! }
+//! client.vms().clean_reboot(vm).run_sync().await?;
+//! println!("rebooted");
 //! # Ok(())
 //! # }
 //! ```
@@ -31,18 +30,23 @@
 use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
-use serde::de::{self, DeserializeOwned, Deserializer};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::runtime::{CallSite, Client, NdjsonStream, RawResponse, Request};
-use crate::types::TaskStatus;
+use crate::runtime::{
+    CallSite, Client, Id, NdjsonStream, RawResponse, Request, created_id, last_segment,
+    percent_decode,
+};
+use crate::types::{TaskId, TaskStatus};
+use crate::xo::Collection;
 use crate::{Error, Result};
 
 /// Longest server message kept in a [`TaskFailure`]'s `Display` output.
@@ -63,32 +67,40 @@ const POLL_INTERVAL_INITIAL: Duration = Duration::from_millis(500);
 // Actions
 
 /// A generated action builder (`client.vms().start(id)`,
-/// `client.pools().create_vm(…)`, …): every `POST …/actions/*` tool of the
-/// API, that is every call XO answers with `202 Accepted` and a task.
+/// `client.pools().create_vm(…)`, …): every tool that the API description
+/// declares an action (`x-kind: action`), that is every call XO answers
+/// with `202 Accepted` and a task.
 ///
-/// The generated `.send()` is left as it is (it returns the raw JSON body,
-/// `{"taskId"}` for an asynchronous call); this trait adds the typed forms:
+/// The builders have these methods as inherent methods too (`send` is
+/// [`submit`](Self::submit)), so the trait is only needed in generic code:
 ///
-/// * [`submit`](Self::submit): the asynchronous form, a [`Task`] handle;
-/// * [`run_sync`](Self::run_sync): `sync=true`, the typed [`SyncOutcome`].
+/// * [`submit`](Self::submit): the asynchronous form, a [`Task`] handle
+///   whose result is the action's typed [`Output`](Self::Output);
+/// * [`run_sync`](Self::run_sync): `sync=true`, the same output at once.
 ///
 /// ```no_run
-/// # async fn demo(client: xo_sdk::Client, pool: &str, template: &str) -> Result<(), xo_sdk::xo::TaskError> {
-/// use xo_sdk::xo::{Action, CreatedId};
+/// # async fn demo(client: xo_sdk::Client, pool: xo_sdk::types::PoolId, template: xo_sdk::types::VmTemplateId) -> Result<(), xo_sdk::xo::TaskError> {
+/// use xo_sdk::prelude::*;
 ///
 /// let task = client
 ///     .pools()
-///     .create_vm(pool, "web-01", template)
+///     .create_vm(&pool, "web-01", &template)
 ///     .boot(true)
-///     .submit()
+///     .send()
 ///     .await?;
 /// println!("creating in task {}", task.id());
-/// let vm: CreatedId = task.result_as().await?;
-/// println!("VM {} is up", vm.id);
+/// let vm: VmId = task.result().await?;
+/// println!("VM {vm} is up");
 /// # Ok(())
 /// # }
 /// ```
 pub trait Action: Sized + Send + 'static {
+    /// What the action's task gives when it succeeds, as the API
+    /// description declares it (`returns` of an `x-kind: action` tool): the
+    /// new object's id for a snapshot, clone or create, `()` when the
+    /// action only changes state (start, shutdown, connect, …).
+    type Output: TaskOutput;
+
     /// Set the `sync` query parameter (used by [`submit`](Self::submit) and
     /// [`run_sync`](Self::run_sync)).
     #[doc(hidden)]
@@ -101,26 +113,105 @@ pub trait Action: Sized + Send + 'static {
     /// Submit the action asynchronously (`sync=false`) and return a handle
     /// on its task, read from the `202` answer's `{"taskId"}` body or,
     /// failing that, its `Location` header. The handle follows the task with
-    /// the client the builder came from.
+    /// the client the builder came from; its [`Task::result`] is the
+    /// action's typed [`Output`](Self::Output).
     ///
     /// An answer other than `202` with a task id is an
     /// [`Error::Decode`]: an action that XO ran synchronously has no task
     /// to follow. Errors raised by the action itself only show in the task.
-    fn submit(self) -> impl Future<Output = Result<Task>> + Send {
+    fn submit(self) -> impl Future<Output = Result<Task<Self::Output>>> + Send {
         let request = self.set_sync(false).request();
         let client = request.client().clone();
         async move {
             let response = request.send_response().await?;
-            Task::from_accepted(client, &response)
+            Ok(Task::from_accepted(client, &response)?.with_output())
         }
     }
 
     /// Run the action synchronously (`sync=true`): XO answers when it is
-    /// done, and a failure is an HTTP error ([`Error::Api`], typically a
-    /// 500 whose `data` holds the XAPI code and parameters).
-    fn run_sync(self) -> impl Future<Output = Result<SyncOutcome>> + Send {
+    /// done, with the typed [`Output`](Self::Output); a failure is an HTTP
+    /// error ([`Error::Api`], typically a 500 whose `server_code` is the
+    /// XAPI code). An XO older than the `sync` parameter answers `202` with
+    /// a task: it is followed to its end, so the answer is the same.
+    fn run_sync(self) -> impl Future<Output = std::result::Result<Self::Output, TaskError>> + Send {
         let request = self.set_sync(true).request();
-        async move { Ok(SyncOutcome::from_response(&request.send_response().await?)) }
+        let client = request.client().clone();
+        async move {
+            let response = request.send_response().await?;
+            if response.status == 202 {
+                let task: Task<Self::Output> = Task::from_accepted(client, &response)?.with_output();
+                return task.result().await;
+            }
+            Ok(Self::Output::from_sync_response(&response)?)
+        }
+    }
+}
+
+/// The result type of an action's task (see [`Action::Output`]): `()`, an
+/// object id type, or untyped JSON ([`Value`]).
+pub trait TaskOutput: Sized + Send + 'static {
+    /// Decode a successful task's `result` (absent when XO recorded none).
+    #[doc(hidden)]
+    fn from_task_result(result: Option<&Value>) -> std::result::Result<Self, String>;
+
+    /// Decode the answer of the action run with `sync=true`.
+    #[doc(hidden)]
+    fn from_sync_response(response: &RawResponse) -> Result<Self>;
+}
+
+/// [`TaskOutput`] of a model type: the task's result decoded as JSON.
+/// Generated code only (the impls of the models that actions return).
+#[doc(hidden)]
+pub fn task_output_from_json<T: DeserializeOwned>(
+    result: Option<&Value>,
+) -> std::result::Result<T, String> {
+    T::deserialize(result.unwrap_or(&Value::Null)).map_err(|e| e.to_string())
+}
+
+impl TaskOutput for () {
+    fn from_task_result(_: Option<&Value>) -> std::result::Result<Self, String> {
+        Ok(())
+    }
+
+    fn from_sync_response(_: &RawResponse) -> Result<Self> {
+        Ok(())
+    }
+}
+
+impl TaskOutput for Value {
+    fn from_task_result(result: Option<&Value>) -> std::result::Result<Self, String> {
+        Ok(result.cloned().unwrap_or(Value::Null))
+    }
+
+    fn from_sync_response(response: &RawResponse) -> Result<Self> {
+        response.json()
+    }
+}
+
+/// An action that makes an object (or gives one a new id) answers its id:
+/// in the task's result as `"<id>"` or `{"id": "<id>"}`, with `sync=true`
+/// as `201 {id}` and a `Location`.
+impl<I: Id> TaskOutput for I {
+    fn from_task_result(result: Option<&Value>) -> std::result::Result<Self, String> {
+        match result {
+            Some(Value::String(id)) => Ok(I::from_wire(id.clone())),
+            Some(Value::Object(m)) => match m.get("id") {
+                Some(Value::String(id)) => Ok(I::from_wire(id.clone())),
+                _ => Err("expected an object id: `{\"id\": …}` or a string".into()),
+            },
+            _ => Err("expected an object id: `{\"id\": …}` or a string".into()),
+        }
+    }
+
+    fn from_sync_response(response: &RawResponse) -> Result<Self> {
+        created_id(response)
+            .map(I::from_wire)
+            .ok_or_else(|| Error::Decode {
+                site: response.site().clone(),
+                reason: "expected the new object's id: `{\"id\": …}`, a string or a `Location`"
+                    .into(),
+                excerpt: excerpt(&response.body),
+            })
     }
 }
 
@@ -207,16 +298,6 @@ impl SyncOutcome {
     }
 }
 
-/// The last path segment of a `Location`, percent-decoded.
-fn last_segment(location: &str) -> Option<String> {
-    let path = location.split(['?', '#']).next().unwrap_or_default();
-    let segment = path.trim_end_matches('/').rsplit('/').next()?;
-    if segment.is_empty() {
-        return None;
-    }
-    percent_decode(segment)
-}
-
 /// The task id of a `Location: /rest/v0/tasks/<id>`.
 fn task_id_from_location(location: &str) -> Option<String> {
     let path = location.split(['?', '#']).next().unwrap_or_default();
@@ -227,41 +308,6 @@ fn task_id_from_location(location: &str) -> Option<String> {
         .flatten()
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let text = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(text, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Implements [`Action`] for generated action builders.
-macro_rules! actions {
-    ($($builder:ty;)*) => {
-        $(
-            impl Action for $builder {
-                fn set_sync(self, sync: bool) -> Self {
-                    self.sync(sync)
-                }
-                fn request(self) -> Request {
-                    self.into_request()
-                }
-            }
-        )*
-    };
-}
-
-pub(crate) use actions;
 
 // ---------------------------------------------------------------------------
 // Task handle
@@ -286,24 +332,36 @@ pub(crate) use actions;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone)]
-pub struct Task {
+pub struct Task<T = Value> {
     client: Client,
     id: Arc<str>,
+    output: PhantomData<fn() -> T>,
 }
 
-impl fmt::Debug for Task {
+impl<T> Clone for Task<T> {
+    fn clone(&self) -> Self {
+        Task {
+            client: self.client.clone(),
+            id: self.id.clone(),
+            output: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Task").field("id", &self.id).finish()
     }
 }
 
 impl Task {
-    /// A handle on the task `id` (as in `/rest/v0/tasks/<id>`).
-    pub fn new(client: &Client, id: impl Into<String>) -> Task {
+    /// A handle on the task `id` (as in `/rest/v0/tasks/<id>`), whose
+    /// result is untyped JSON; [`with_output`](Task::with_output) types it.
+    pub fn new(client: &Client, id: impl Into<TaskId>) -> Task {
         Task {
             client: client.clone(),
-            id: Arc::from(id.into()),
+            id: Arc::from(id.into().as_str()),
+            output: PhantomData,
         }
     }
 
@@ -321,6 +379,7 @@ impl Task {
             (202, Some(id)) => Ok(Task {
                 client,
                 id: Arc::from(id),
+                output: PhantomData,
             }),
             (status, _) => Err(Error::Decode {
                 site: response.site().clone(),
@@ -331,10 +390,22 @@ impl Task {
             }),
         }
     }
+}
+
+impl<T> Task<T> {
+    /// The same task, with its result read as `U` by
+    /// [`result`](Task::result).
+    pub fn with_output<U>(self) -> Task<U> {
+        Task {
+            client: self.client,
+            id: self.id,
+            output: PhantomData,
+        }
+    }
 
     /// The task id.
-    pub fn id(&self) -> &str {
-        &self.id
+    pub fn id(&self) -> TaskId {
+        TaskId::new(&*self.id)
     }
 
     /// The task's path under the API base (`/tasks/<id>`).
@@ -349,7 +420,7 @@ impl Task {
 
     /// The task as it is now (one `GET /tasks/{id}`).
     pub async fn poll(&self) -> Result<TaskState> {
-        let value = self.client.tasks().get(self.id()).send_value().await?;
+        let value = self.client.tasks().get(self.id()).send_as::<Value>().await?;
         TaskState::from_value(value, &get_task_site())
     }
 
@@ -386,15 +457,27 @@ impl Task {
         }
     }
 
-    /// [`wait`](Self::wait), then the task's result: its value on success,
+    /// [`wait`](Self::wait), then the task's result as `T` (for the task
+    /// of an action, its [`Action::Output`]) on success,
     /// [`TaskError::Failed`] when it failed or was interrupted.
-    pub async fn result(&self) -> std::result::Result<Value, TaskError> {
-        Ok(self.wait().await?.into_result()?)
+    pub async fn result(&self) -> std::result::Result<T, TaskError>
+    where
+        T: TaskOutput,
+    {
+        let done = self.wait().await?;
+        let value = done.into_result()?;
+        T::from_task_result(Some(&value)).map_err(|reason| {
+            TaskError::Sdk(Error::Decode {
+                site: get_task_site(),
+                reason: format!("task result: {reason}"),
+                excerpt: excerpt(value.to_string().as_bytes()),
+            })
+        })
     }
 
     /// [`wait`](Self::wait), then the task's result decoded into `T` (for
     /// example [`CreatedId`] for an action that makes an object).
-    pub async fn result_as<T: DeserializeOwned>(&self) -> std::result::Result<T, TaskError> {
+    pub async fn result_as<U: DeserializeOwned>(&self) -> std::result::Result<U, TaskError> {
         self.wait().await?.result_as()
     }
 
@@ -486,7 +569,7 @@ impl Task {
                 .tasks()
                 .get(self.id())
                 .wait(true)
-                .send_value()
+                .send_as::<Value>()
                 .await;
             match answer {
                 Ok(value) => {
@@ -551,7 +634,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn task(&self, id: impl Into<String>) -> Task {
+    pub fn task(&self, id: impl Into<TaskId>) -> Task {
         Task::new(self, id)
     }
 }
@@ -825,38 +908,6 @@ impl FinishedTask {
     }
 }
 
-/// The id of the object an action created, decoded from a task result or a
-/// synchronous answer: `{"id": "…"}` or a bare `"…"`.
-///
-/// ```
-/// use xo_sdk::xo::CreatedId;
-/// let a: CreatedId = serde_json::from_str(r#"{"id":"4f2a"}"#).unwrap();
-/// let b: CreatedId = serde_json::from_str(r#""4f2a""#).unwrap();
-/// assert_eq!(a, b);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct CreatedId {
-    /// The object's id.
-    pub id: String,
-}
-
-impl<'de> Deserialize<'de> for CreatedId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Shape {
-            Bare(String),
-            Object { id: String },
-        }
-        match Shape::deserialize(d) {
-            Ok(Shape::Bare(id) | Shape::Object { id }) => Ok(CreatedId { id }),
-            Err(_) => Err(de::Error::custom(
-                "expected an object id: `{\"id\": \"…\"}` or a string",
-            )),
-        }
-    }
-}
-
 /// How a task failed, as XO recorded it in the task's `result`
 /// (`{message, name, stack, code?, params?, data?}`).
 #[derive(Debug, Clone, PartialEq)]
@@ -1025,7 +1076,8 @@ pub trait WatchTasks: Sized + Send + 'static {
 
 impl WatchTasks for crate::tasks::ListTasks {
     fn changes(self) -> impl Future<Output = Result<TaskChanges>> + Send {
-        let request = self.fields("*").ndjson(true).watch(true).into_request();
+        let request = Collection::set_ndjson(Collection::set_fields(self.watch(true), "*".into()))
+            .into_request();
         async move {
             let body = request.send_stream().await?;
             let site = body.site().clone();
