@@ -28,7 +28,8 @@
 #    against the same spec; see the last section below.
 #
 # Environment:
-#   XO_CONFORMANCE_OVERLAY  overlay to apply (default dadl/xen-orchestra.errata.yaml);
+#   XO_CONFORMANCE_OVERLAY  errata overlay to apply (default dadl/xen-orchestra.errata.yaml;
+#                           dadl/xen-orchestra.sdk.yaml always follows it);
 #                           lets a scratch copy be checked without touching the repo
 #   XO_CONFORMANCE_WARNINGS set to 1 to print non-failing warnings on stderr
 #   CARGO, PYTHON           executables (default cargo, python3)
@@ -42,6 +43,9 @@ cd "$repo"
 cargo="${CARGO:-cargo}"
 python="${PYTHON:-python3}"
 overlay="${XO_CONFORMANCE_OVERLAY:-dadl/xen-orchestra.errata.yaml}"
+# The SDK overlay (typing declarations) is applied after the errata, as in
+# build.rs: the IR checked here is the one the SDK is generated from.
+sdk_overlay="dadl/xen-orchestra.sdk.yaml"
 main_dadl="dadl/xen-orchestra.dadl"
 fixture_dadl="dadl/fixtures/xen-orchestra-6.4.dadl"
 check_args=()
@@ -63,7 +67,7 @@ fi
 spec="$("$repo/scripts/fetch-spec.sh")"
 
 build_ir() { # dadl out
-    if ! "$cargo" run -q -p xo-codegen -- ir "$1" --overlay "$overlay" >"$2" 2>"$2.log"; then
+    if ! "$cargo" run -q -p xo-codegen -- ir "$1" --overlay "$overlay" --overlay "$sdk_overlay" >"$2" 2>"$2.log"; then
         cat "$2.log" >&2
         echo "conformance: xo-codegen could not build the IR of $1 with $overlay" >&2
         return 1

@@ -1,9 +1,10 @@
-//! Golden test of the generated code: `tests/fixtures/golden/small.dadl`
-//! generates (`Target::Standalone`) exactly `small.rs.expected`.
+//! Golden tests of the generated code: `tests/fixtures/golden/small.dadl`
+//! generates (`Target::Standalone`) exactly `small.rs.expected`, and the
+//! XO file with its overlays generates exactly `tests/output/xen-orchestra.rs`.
 //!
 //! After an intended change to the emitter, accept the new output with
 //! `UPDATE_GOLDEN=1 cargo test -p xo-codegen --test golden` and review the
-//! change to `small.rs.expected` in the commit.
+//! change to the expected files in the commit.
 
 use std::path::{Path, PathBuf};
 
@@ -21,14 +22,37 @@ fn small_dadl_generates_the_expected_code() {
     let actual = xo_codegen::generate(&input, Target::Standalone).expect("small.dadl generates");
     let again = xo_codegen::generate(&input, Target::Standalone).expect("small.dadl generates");
     assert!(actual == again, "the generator is not deterministic");
+    check_golden(&fixture("small.rs.expected"), &actual);
+}
 
-    let expected_path = fixture("small.rs.expected");
+/// The whole XO client, as `build.rs` generates it into xo-sdk, committed
+/// as `tests/output/xen-orchestra.rs`: a change to the generator or to an
+/// overlay shows in review as a diff of the code users get.
+#[test]
+fn xo_client_matches_the_committed_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let input = Input::new(root.join("dadl/xen-orchestra.dadl"))
+        .with_overlay(root.join("dadl/xen-orchestra.errata.yaml"))
+        .with_overlay(root.join("dadl/xen-orchestra.sdk.yaml"));
+    let actual = xo_codegen::generate(&input, Target::InCrate).expect("the XO file generates");
+    check_golden(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/output/xen-orchestra.rs"),
+        &actual,
+    );
+}
+
+/// Compare with the expected file, or write it under `UPDATE_GOLDEN=1`.
+fn check_golden(expected_path: &Path, actual: &str) {
     if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-        std::fs::write(&expected_path, &actual).expect("write small.rs.expected");
+        std::fs::create_dir_all(expected_path.parent().expect("a file in a directory"))
+            .expect("create the output directory");
+        std::fs::write(expected_path, actual).expect("write the expected file");
         eprintln!("updated {}", expected_path.display());
         return;
     }
-    let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|e| {
+    let expected = std::fs::read_to_string(expected_path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}; create it with UPDATE_GOLDEN=1",
             expected_path.display()
@@ -39,9 +63,52 @@ fn small_dadl_generates_the_expected_code() {
             "generated code differs from {} (- expected, + generated):\n{}\n\
              If the change is intended: UPDATE_GOLDEN=1 cargo test -p xo-codegen --test golden",
             expected_path.display(),
-            unified_diff(&expected, &actual, 3)
+            bounded_diff(&expected, actual)
         );
     }
+}
+
+/// A unified diff of the region between the common first and last lines
+/// (the LCS below is quadratic: a region too long for it is shown as its
+/// first lines on each side).
+fn bounded_diff(a: &str, b: &str) -> String {
+    let al: Vec<&str> = a.lines().collect();
+    let bl: Vec<&str> = b.lines().collect();
+    let prefix = al.iter().zip(&bl).take_while(|(x, y)| x == y).count();
+    let suffix = al[prefix..]
+        .iter()
+        .rev()
+        .zip(bl[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let a_mid = &al[prefix..al.len() - suffix];
+    let b_mid = &bl[prefix..bl.len() - suffix];
+    if a_mid.len() + b_mid.len() > 6000 {
+        let head = |lines: &[&str], sign: char| {
+            lines
+                .iter()
+                .take(100)
+                .map(|l| format!("{sign}{l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        return format!(
+            "@@ first difference at line {} ({} and {} lines differ; first 100 of each)\n{}\n{}",
+            prefix + 1,
+            a_mid.len(),
+            b_mid.len(),
+            head(a_mid, '-'),
+            head(b_mid, '+')
+        );
+    }
+    let from = prefix.saturating_sub(3);
+    let a_end = (al.len() - suffix + 3).min(al.len());
+    let b_end = (bl.len() - suffix + 3).min(bl.len());
+    format!(
+        "(from line {})\n{}",
+        from + 1,
+        unified_diff(&al[from..a_end].join("\n"), &bl[from..b_end].join("\n"), 3)
+    )
 }
 
 /// One line of an edit script: kept, removed from `a`, or added from `b`,

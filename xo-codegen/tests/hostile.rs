@@ -16,8 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// The hostile fixtures; each must generate a crate that builds.
-const FIXTURES: &[&str] = &["keywords", "punctuation", "features", "recursive"];
+/// The hostile fixtures; each must generate a crate that builds. `typed`
+/// declares a new collection, actions, a create and typed parameters with
+/// the typing extensions, and `typed.usage.rs` uses the typed methods.
+const FIXTURES: &[&str] = &["keywords", "punctuation", "features", "recursive", "typed"];
 
 fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -68,6 +70,16 @@ fn hostile_names_generate_crates_that_build_without_warnings() {
             "{name}: generate failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // A fixture may come with code that uses its generated API (the
+        // typed fixture: its declarations give typed methods, with no Rust
+        // edit); it is compiled as part of the crate.
+        let usage = dadl.with_extension("usage.rs");
+        if usage.exists() {
+            let lib = dir.join("src/lib.rs");
+            let mut text = std::fs::read_to_string(&lib).expect("read lib.rs");
+            text.push_str(&std::fs::read_to_string(&usage).expect("read usage"));
+            std::fs::write(&lib, text).expect("write lib.rs");
+        }
         // The workspace's lock file: the scratch crate resolves to the very
         // versions xo-sdk is tested with, without the network.
         std::fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock"))

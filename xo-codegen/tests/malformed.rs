@@ -37,6 +37,10 @@ const EXPECTED: &[&str] = &[
     "body_param_on_get.dadl:16:32: tool `search_vms`, field `params.query.in`: GET requests cannot carry a body",
     "bad_errors_map_status.dadl:20:11: tool `get_vm`, field `errors.map.299`: `299` is not a 4xx/5xx status",
     "bad_replaced_by.dadl:16:7: tool `list_vms_old`, field `replaced_by`: `replaced_by` names unknown tool `list_vm`",
+    // The typing extensions (dadl/EXTENSIONS.md).
+    "collection_without_ndjson.dadl:17:7: tool `list_vms`, field `x-kind`: a collection needs an optional query parameter `ndjson`",
+    "x_type_unknown.dadl:16:55: tool `get_vm`, field `params.id.x-type`: unknown type `VmId` (not in `backend.types`)",
+    "href_not_an_id.dadl:11:61: field `backend.types.Vm.properties.href.x-href`: `x-href` must name an id type (`x-id`), found `\"Vm\"`",
     // Names that collide once turned into Rust.
     "colliding_tool_names.dadl:15:5: tool `list-vms`, tools `list-vms` and `list_vms` (line 11) both become `ListVms` in Rust; rename one",
     "colliding_param_names.dadl:17:9: tool `list_vms`, field `params.VM`: params `VM` and `vm` (line 16) both become `vm` in Rust; rename one",
