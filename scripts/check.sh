@@ -21,6 +21,9 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 cargo test --workspace 2>&1 | tee "$log"
 
+step "public API snapshot (api/xo-sdk.public-api.txt)"
+scripts/public-api.sh
+
 step "conformance tier"
 scripts/conformance.sh
 

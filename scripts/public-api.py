@@ -22,8 +22,10 @@ What is listed, each line starting with the item's kind:
   changes when the crate's own code does.
 
 An item reachable at several paths (`pub use` re-exports) is listed in full at
-one path, its canonical one (fewest segments, then alphabetical), and as a
-`use ALIAS = CANONICAL` line at every other path. Types in signatures name
+one path, its canonical one, and as a `use ALIAS = CANONICAL` line at every
+other path. The canonical path is where the item is defined if that module is
+public; otherwise the shortest path not through a `prelude` module (then
+alphabetical order breaks ties). Types in signatures name
 crate items by their canonical path and foreign items by the path rustdoc
 records for them (where they are defined, e.g. `alloc::string::String`).
 
@@ -182,7 +184,15 @@ class Api:
 
         self.walk(visit)
         for id_, ps in self.public_paths.items():
-            self.canonical[id_] = min(ps, key=lambda p: (len(p), p))
+            summary = self.paths.get(id_) or {}
+            home = tuple(summary.get("path") or ())
+
+            def rank(p, home=home):
+                # Where it is defined, if that is public; else not through a
+                # prelude; then the shortest path; then alphabetical.
+                return (p != home, "prelude" in p[:-1], len(p), p)
+
+            self.canonical[id_] = min(ps, key=rank)
 
     # ------------------------------------------------------------- rendering
 

@@ -61,7 +61,7 @@ if [ ! -f "$snapshot" ]; then
 fi
 
 if ! cmp -s "$snapshot" "$tmp/api.txt"; then
-    diff -u --label "$snapshot (committed)" --label "$snapshot (current tree)" \
+    diff -u --label "$snapshot" --label "current tree" \
         "$snapshot" "$tmp/api.txt" >"$tmp/api.diff" || true
     head -n 200 "$tmp/api.diff"
     lines="$(wc -l <"$tmp/api.diff" | tr -d ' ')"
