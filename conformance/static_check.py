@@ -789,6 +789,12 @@ class ModelCheck:
                 return [(None, f"unknown type {name}")]
             if td["kind"] == "alias":
                 return [(owner or name, text) for owner, text in self.cmp(td["ty"], n)]
+            if td["kind"] == "id":
+                # An id type (x-id) is a string on the wire.
+                k, td = "string", None
+        if k == "href":
+            # A typed reference (x-href) is a string on the wire.
+            k = "string"
         if n["kind"] == "any":
             return []
         if n["kind"] == "union":
@@ -955,10 +961,17 @@ class ModelCheck:
                     mirrored_by.setdefault(id(spec_pointer(self.spec, ref)), set()).add(name)
                 except (KeyError, TypeError):
                     pass  # reported by run()
-        lines, fails, typed, answering = [], [], 0, 0
+        lines, fails, typed, answering, by_kind = [], [], 0, 0, 0
         for o in self.ops:
             _, sop = check_operation(self.spec, o, tools)
             if sop is None:
+                continue
+            # Collections, actions, creates and empty answers (x-kind) type
+            # their answer by its shape, not by `returns` alone: their
+            # `returns` is the item, the task's result or the new id, which
+            # the spec's answer of the call itself does not show.
+            if (o.get("kind") or {}).get("kind", "plain") != "plain":
+                by_kind += 1
                 continue
             ok_resp = next((self.spec.resolve(r) for c, r in sop.op.get("responses", {}).items()
                             if str(c).startswith("2")), None)
@@ -991,6 +1004,7 @@ class ModelCheck:
                 fails.append(f"FAIL returns {where}: no `returns`; spec {sop.op_id} answers "
                              f"{' or '.join(sorted(names))}")
         lines.append(f"returns: {typed}/{answering} operations answering a modelled schema return that model")
+        lines.append(f"returns: {by_kind} operations typed by their x-kind (collection, action, create, empty)")
         return lines + fails, not fails
 
 

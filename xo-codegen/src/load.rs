@@ -122,8 +122,9 @@ pub fn load(input: &Input) -> Result<Loaded> {
 /// One overlay serves several releases of a DADL file (ours: XO 6.4 and
 /// 6.7), so it may patch a tool that this file does not have. A patch of an
 /// absent tool that does not define it whole (no `method`) is dropped and
-/// reported, instead of creating a tool without method or path. Returns the
-/// names of the dropped tools.
+/// reported, instead of creating a tool without method or path; so is a
+/// patch of a parameter the tool lacks that does not define it whole (no
+/// `type`). Returns what was dropped (`tool` or `tool.params.name`).
 fn drop_patches_of_absent_tools(base: &Value, overlay: &mut Value) -> Vec<String> {
     let present = base.pointer("/backend/tools").and_then(Value::as_object);
     let Some(tools) = overlay
@@ -134,14 +135,28 @@ fn drop_patches_of_absent_tools(base: &Value, overlay: &mut Value) -> Vec<String
     };
     let mut dropped = Vec::new();
     tools.retain(|name, patch| {
-        let absent = present.is_none_or(|p| !p.contains_key(name));
+        let base_tool = present.and_then(|p| p.get(name));
         let partial = patch.is_object() && patch.get("method").is_none();
-        if absent && partial {
+        if base_tool.is_none() && partial {
             dropped.push(name.clone());
-            false
-        } else {
-            true
+            return false;
         }
+        // The same for a parameter the tool lacks, patched without `type`.
+        let base_params = base_tool.and_then(|t| t.get("params")).and_then(Value::as_object);
+        if let (Some(params), true) = (
+            patch.get_mut("params").and_then(Value::as_object_mut),
+            partial,
+        ) {
+            params.retain(|pname, ppatch| {
+                let absent = base_params.is_none_or(|b| !b.contains_key(pname));
+                let keep = !absent || !ppatch.is_object() || ppatch.get("type").is_some();
+                if !keep {
+                    dropped.push(format!("{name}.params.{pname}"));
+                }
+                keep
+            });
+        }
+        true
     });
     dropped
 }
