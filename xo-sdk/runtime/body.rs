@@ -54,12 +54,12 @@ use super::transfer::{
 /// reader or a stream is never retried or redirected.
 ///
 /// ```no_run
-/// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
-/// use xo_sdk::Body;
+/// # async fn demo(client: xo_sdk::Client, sr: xo_sdk::types::SrId) -> xo_sdk::Result<()> {
+/// use xo_sdk::prelude::*;
 /// let body = Body::from_file("disk.vhd")
 ///     .await?
 ///     .on_progress(|p| eprintln!("{} of {:?} bytes sent", p.bytes, p.total));
-/// let vdi = client.srs().import_vdi_to("sr-uuid", body).name_label("restored").send().await?;
+/// let vdi: VdiId = client.srs().import_vdi_to(&sr, body).name_label("restored").send().await?;
 /// # Ok(())
 /// # }
 /// ```
@@ -116,9 +116,10 @@ impl Body {
     /// Fails with [`Error::Io`] when the file cannot be opened.
     ///
     /// ```no_run
-    /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
-    /// let body = xo_sdk::Body::from_file("/backups/web.xva").await?;
-    /// let vm = client.pools().import_vm_xva("pool-uuid", body).send().await?;
+    /// # async fn demo(client: xo_sdk::Client, pool: xo_sdk::types::PoolId) -> xo_sdk::Result<()> {
+    /// use xo_sdk::prelude::*;
+    /// let body = Body::from_file("/backups/web.xva").await?;
+    /// let vm: VmId = client.pools().import_vm_xva(&pool, body).send().await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -147,12 +148,13 @@ impl Body {
     /// sooner fails the call; bytes past `length` are never read.
     ///
     /// ```no_run
-    /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
+    /// # async fn demo(client: xo_sdk::Client, vdi: xo_sdk::types::VdiId) -> xo_sdk::Result<()> {
+    /// use xo_sdk::prelude::*;
+    /// # use tokio::io::AsyncReadExt;
     /// // 1 GiB of zeros as a raw disk.
     /// let size = 1 << 30;
-    /// let body = xo_sdk::Body::from_reader(tokio::io::repeat(0).take(size), size);
-    /// # use tokio::io::AsyncReadExt;
-    /// client.vdis().import_to_existing_raw("vdi-uuid", body).send().await?;
+    /// let body = Body::from_reader(tokio::io::repeat(0).take(size), size);
+    /// client.vdis().import_to_existing_raw(&vdi, body).send().await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -400,10 +402,10 @@ impl Timers {
 /// from a cut one. Dropping the stream closes the connection.
 ///
 /// ```no_run
-/// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
+/// # async fn demo(client: xo_sdk::Client, vm: xo_sdk::types::VmId) -> xo_sdk::Result<()> {
 /// let bytes = client
 ///     .vms()
-///     .export_xva("vm-uuid")
+///     .export_xva(&vm)
 ///     .send()
 ///     .await?
 ///     .on_progress(|p| eprintln!("{} bytes", p.bytes))
@@ -500,9 +502,9 @@ impl ByteStream {
     /// `tokio::io::copy`).
     ///
     /// ```no_run
-    /// # async fn demo(client: xo_sdk::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// # async fn demo(client: xo_sdk::Client, host: xo_sdk::types::HostId) -> Result<(), Box<dyn std::error::Error>> {
     /// use tokio::io::AsyncBufReadExt;
-    /// let log = client.hosts().get_audit_log("host-uuid").send().await?;
+    /// let log = client.hosts().get_audit_log(&host).send().await?;
     /// let mut lines = log.into_async_read().lines();
     /// while let Some(line) = lines.next_line().await? {
     ///     println!("{line}");

@@ -16,12 +16,12 @@
 //! ```no_run
 //! # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
 //! use futures::TryStreamExt;
-//! use xo_sdk::types::Vm;
+//! use xo_sdk::prelude::*;
 //! use xo_sdk::xo::Event;
 //!
 //! let mut events = client
 //!     .event_stream()
-//!     .subscribe("VM", ["name_label", "power_state"])
+//!     .subscribe("VM", [Vm::NAME_LABEL.name(), Vm::POWER_STATE.name()])
 //!     .subscribe_all("task")
 //!     .open()
 //!     .await?;
@@ -175,7 +175,12 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
-    /// let events = client.event_stream().subscribe("host", ["power_state"]).open().await?;
+    /// use xo_sdk::prelude::*;
+    /// let events = client
+    ///     .event_stream()
+    ///     .subscribe("host", [Host::POWER_STATE.name()])
+    ///     .open()
+    ///     .await?;
     /// # let _ = events;
     /// # Ok(())
     /// # }
@@ -188,7 +193,9 @@ impl Client {
 impl EventStreamBuilder {
     /// Subscribe to `collection` (an XO type: `VM`, `VM-template`,
     /// `VM-snapshot`, `host`, `pool`, `SR`, `VDI`, `VBD`, `VIF`, `PIF`,
-    /// `network`, `task`, `message`, `alarm`, …) receiving only `fields`.
+    /// `network`, `task`, `message`, `alarm`, …) receiving only `fields`:
+    /// the names XO gives them, which the models' field constants hold
+    /// (`Vm::POWER_STATE.name()` is `power_state`).
     /// `id` is always asked for, so that every event names its object.
     pub fn subscribe<I, S>(mut self, collection: impl Into<String>, fields: I) -> Self
     where

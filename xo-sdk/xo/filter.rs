@@ -33,11 +33,13 @@ impl Cmp {
 
 /// A filter expression. Its `Display` (and `String` conversion) is the
 /// text XO expects in `?filter=`, so it can be passed to any generated
-/// `.filter(..)` setter.
+/// `.filter(..)` setter. A property is a model's field constant
+/// (`Vm::POWER_STATE`, sent by its wire name) or the property's name as
+/// text (also for paths such as `memory.size`).
 ///
 /// ```
-/// use xo_sdk::xo::Filter;
-/// let f = Filter::eq("power_state", "Running")
+/// use xo_sdk::prelude::*;
+/// let f = Filter::eq(Vm::POWER_STATE, "Running")
 ///     .and(Filter::eq("name_label", "web 01"))
 ///     .and(Filter::gt("memory.size", 4e9).not());
 /// assert_eq!(
@@ -62,7 +64,9 @@ pub enum Filter {
 }
 
 impl Filter {
-    /// `property:value`.
+    /// `property:value`: the property contains the value (a substring
+    /// for a string, an element for an array such as `tags`). The value is
+    /// quoted unless it is a plain word.
     pub fn eq(property: impl Into<String>, value: impl Into<String>) -> Filter {
         Filter::Eq(property.into(), value.into())
     }

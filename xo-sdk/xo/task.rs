@@ -321,7 +321,7 @@ fn task_id_from_location(location: &str) -> Option<String> {
 /// use std::time::Duration;
 /// use xo_sdk::xo::Task;
 ///
-/// let task = Task::new(&client, "0m1pa6y5k");
+/// let task = Task::new(&client, xo_sdk::types::TaskId::new("0m1pa6y5k"));
 /// let now = task.poll().await?;
 /// println!("{:?} at {:?}%", now.status(), now.progress());
 /// match task.wait_for(Duration::from_secs(600)).await {
@@ -476,7 +476,7 @@ impl<T> Task<T> {
     }
 
     /// [`wait`](Self::wait), then the task's result decoded into `T` (for
-    /// example [`CreatedId`] for an action that makes an object).
+    /// example a type of your own for a result XO extends).
     pub async fn result_as<U: DeserializeOwned>(&self) -> std::result::Result<U, TaskError> {
         self.wait().await?.result_as()
     }
@@ -629,7 +629,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
-    /// let done = client.task("0m1pa6y5k").wait().await?;
+    /// let done = client.task(xo_sdk::types::TaskId::new("0m1pa6y5k")).wait().await?;
     /// println!("{}", done.status());
     /// # Ok(())
     /// # }

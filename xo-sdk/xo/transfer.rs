@@ -21,14 +21,15 @@
 //!
 //! ```no_run
 //! # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
-//! use xo_sdk::Body;
-//! use xo_sdk::xo::{Compression, ExportCompression, VdiFormat, VdiImportFormat};
+//! use xo_sdk::prelude::*;
+//! use xo_sdk::xo::VdiImportFormat;
 //!
 //! // Back a VM up to disk, zstd-compressed; nothing is left at the
 //! // destination if the transfer fails.
+//! let vm = VmId::new("0b7c2b5c-9f6a-4c1e-8d2f-3a4b5c6d7e8f");
 //! client
 //!     .vms()
-//!     .export_xva("vm-uuid")
+//!     .export_xva(&vm)
 //!     .compression(Compression::Zstd)
 //!     .send()
 //!     .await?
@@ -39,13 +40,15 @@
 //! let body = Body::from_file("disk.img")
 //!     .await?
 //!     .on_progress(|p| eprintln!("{:.0} %", p.fraction().unwrap_or(0.0) * 100.0));
-//! let created = client
+//! let sr = SrId::new("5e2f9a1c-7b3d-4e8a-9c0f-1d2e3f4a5b6c");
+//! let created: VdiId = client
 //!     .srs()
-//!     .import_vdi_to("sr-uuid", body)
+//!     .import_vdi_to(&sr, body)
 //!     .format(VdiFormat::Raw)
 //!     .name_label("restored disk")
 //!     .send()
 //!     .await?;
+//! # let _ = created;
 //! # Ok(())
 //! # }
 //! ```
@@ -92,9 +95,10 @@ impl Compression {
 /// It converts into the `String` the generated builders take:
 ///
 /// ```no_run
-/// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
-/// use xo_sdk::xo::VmExportFormat;
-/// let ova = client.vm_snapshots().export("snapshot-uuid", VmExportFormat::Ova).send().await?;
+/// # async fn demo(client: xo_sdk::Client, snapshot: xo_sdk::types::VmSnapshotId) -> xo_sdk::Result<()> {
+/// use xo_sdk::prelude::*;
+/// let ova = client.vm_snapshots().export(&snapshot, VmExportFormat::Ova).send().await?;
+/// # let _ = ova;
 /// # Ok(())
 /// # }
 /// ```
@@ -217,11 +221,11 @@ impl std::error::Error for UnknownValue {}
 /// `compress` (`export_vm_xva`, `export_vm_snapshot`, `export_vm_template`).
 ///
 /// ```no_run
-/// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
-/// use xo_sdk::xo::{Compression, ExportCompression, VmExportFormat};
+/// # async fn demo(client: xo_sdk::Client, template: xo_sdk::types::VmTemplateId) -> xo_sdk::Result<()> {
+/// use xo_sdk::prelude::*;
 /// let stream = client
 ///     .vm_templates()
-///     .export("template-uuid", VmExportFormat::Xva)
+///     .export(&template, VmExportFormat::Xva)
 ///     .compression(Compression::Gzip)
 ///     .send()
 ///     .await?;
