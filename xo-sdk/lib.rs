@@ -128,8 +128,8 @@ pub mod prelude {
         VmId, VmSnapshot, VmSnapshotId, VmTemplate, VmTemplateId,
     };
     pub use crate::xo::{
-        Action, Collection, Compression, ExportCompression, Filter, MarkdownTable, Task,
-        TaskError, VdiFormat, VmExportFormat,
+        Action, Collection, Compression, ExportCompression, Filter, MarkdownTable, Task, TaskError,
+        VdiFormat, VmExportFormat,
     };
     pub use crate::{Client, Error, Result};
 }

@@ -505,7 +505,13 @@ fn emit_field_consts(model: &str, fields: &[crate::types::Field]) -> TokenStream
 }
 
 /// An id newtype: explicit to build, cheap to clone, transparent on the wire.
-fn emit_id(name: &str, source: &str, doc: Option<&str>, kind: &str, from: &[String]) -> TokenStream {
+fn emit_id(
+    name: &str,
+    source: &str,
+    doc: Option<&str>,
+    kind: &str,
+    from: &[String],
+) -> TokenStream {
     let rt = rt();
     let ident = format_ident!("{}", name);
     let mut text = docs::type_doc(doc, source);
@@ -640,7 +646,10 @@ fn arg_type(p: &Param, value: &syn::Ident) -> (TokenStream, TokenStream) {
                 quote!(impl ::core::iter::IntoIterator<Item = impl ::core::convert::Into<#t>>),
                 quote!(#value.into_iter().map(::core::convert::Into::into).collect()),
             ),
-            _ => (quote!(impl ::core::convert::Into<#t>), quote!(#value.into())),
+            _ => (
+                quote!(impl ::core::convert::Into<#t>),
+                quote!(#value.into()),
+            ),
         };
     }
     match p.ty {
@@ -884,7 +893,12 @@ fn emit_send(op: &Operation, ty: &syn::Ident) -> (TokenStream, TokenStream) {
     let answer = doc_attrs(&docs::answer(op));
     let send_as = send_as();
     match &op.kind {
-        Kind::Collection { item, id, markdown, by_name } => {
+        Kind::Collection {
+            item,
+            id,
+            markdown,
+            by_name,
+        } => {
             let item = format_ident!("{}", item);
             let id = type_tokens(id, &types);
             let markdown_impl = markdown.then(|| {

@@ -29,9 +29,12 @@ pub fn param_value_type(
         return Ok(None);
     };
     let at = format!("{ptr}/x-type");
-    let rust = names
-        .get(name)
-        .ok_or_else(|| loaded.error_at(&at, format!("unknown type `{name}` (not in `backend.types`)")))?;
+    let rust = names.get(name).ok_or_else(|| {
+        loaded.error_at(
+            &at,
+            format!("unknown type `{name}` (not in `backend.types`)"),
+        )
+    })?;
     let def = types.iter().find(|t| t.name() == rust);
     if !matches!(def, Some(TypeDef::Id { .. } | TypeDef::Enum { .. })) {
         return Err(loaded.error_at(
@@ -39,10 +42,7 @@ pub fn param_value_type(
             format!("`x-type` must name an id type (`x-id`) or a string enum, `{name}` is neither"),
         ));
     }
-    if !matches!(
-        param.ty,
-        model::ParamType::String | model::ParamType::Array
-    ) {
+    if !matches!(param.ty, model::ParamType::String | model::ParamType::Array) {
         return Err(loaded.error_at(
             &at,
             "`x-type` applies to `type: string` or `type: array` parameters",
@@ -71,7 +71,9 @@ pub fn assign(loaded: &Loaded, ops: &mut [ir::Operation], types: &[TypeDef]) -> 
             ToolKind::Collection => collection(op, types).map_err(fail)?,
             ToolKind::Action => {
                 if !has_param(op, "sync", Location::Query, ParamType::Boolean) {
-                    return Err(fail("an action needs a boolean query parameter `sync`".into()));
+                    return Err(fail(
+                        "an action needs a boolean query parameter `sync`".into(),
+                    ));
                 }
                 Kind::Action {
                     output: op.result.clone(),
@@ -106,7 +108,10 @@ fn kind_name(kind: ToolKind) -> &'static str {
 }
 
 fn is_id(types: &[TypeDef], name: &str) -> bool {
-    matches!(types.iter().find(|t| t.name() == name), Some(TypeDef::Id { .. }))
+    matches!(
+        types.iter().find(|t| t.name() == name),
+        Some(TypeDef::Id { .. })
+    )
 }
 
 fn has_param(op: &ir::Operation, name: &str, location: Location, ty: ParamType) -> bool {

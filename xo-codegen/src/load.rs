@@ -93,7 +93,10 @@ pub fn load(input: &Input) -> Result<Loaded> {
                 "an overlay must be a mapping shaped like a DADL document",
             ));
         }
-        skipped.extend(drop_patches_of_absent_tools(&source.value, &mut overlay.value));
+        skipped.extend(drop_patches_of_absent_tools(
+            &source.value,
+            &mut overlay.value,
+        ));
         merge_patch(&mut source.value, &overlay.value);
         // Nodes the overlay wrote are reported at their place in the overlay.
         source.locations.extend(overlay.locations);
@@ -142,7 +145,9 @@ fn drop_patches_of_absent_tools(base: &Value, overlay: &mut Value) -> Vec<String
             return false;
         }
         // The same for a parameter the tool lacks, patched without `type`.
-        let base_params = base_tool.and_then(|t| t.get("params")).and_then(Value::as_object);
+        let base_params = base_tool
+            .and_then(|t| t.get("params"))
+            .and_then(Value::as_object);
         if let (Some(params), true) = (
             patch.get_mut("params").and_then(Value::as_object_mut),
             partial,

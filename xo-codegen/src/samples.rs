@@ -49,10 +49,14 @@ fn managed_setter(kind: &Kind, name: &str) -> Option<TokenStream> {
             quote!(builder = ::xo_sdk::xo::Collection::set_fields(builder, v);)
         }
         (Kind::Collection { .. }, "ndjson") => {
-            quote!(if v { builder = ::xo_sdk::xo::Collection::set_ndjson(builder); })
+            quote!(if v {
+                builder = ::xo_sdk::xo::Collection::set_ndjson(builder);
+            })
         }
         (Kind::Collection { markdown: true, .. }, "markdown") => {
-            quote!(if v { builder = ::xo_sdk::xo::MarkdownTable::set_markdown(builder); })
+            quote!(if v {
+                builder = ::xo_sdk::xo::MarkdownTable::set_markdown(builder);
+            })
         }
         (Kind::Action { .. }, "sync") => {
             quote!(builder = ::xo_sdk::xo::Action::set_sync(builder, v);)

@@ -331,10 +331,9 @@ impl Lowering<'_> {
             )
         })?;
         if type_name(schema) != Some("string") {
-            return Err(self.loaded.error_at(
-                ptr,
-                format!("id type `{source}` must be `type: string`"),
-            ));
+            return Err(self
+                .loaded
+                .error_at(ptr, format!("id type `{source}` must be `type: string`")));
         }
         let mut from = Vec::new();
         if let Some(list) = schema.get("x-id-from") {

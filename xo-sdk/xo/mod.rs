@@ -17,9 +17,8 @@ pub use collection::{Collection, MarkdownTable, ObjectStream, Typed};
 pub use events::{Change, Event, EventStream, EventStreamBuilder, Reconnected};
 pub use filter::{Cmp, Filter};
 pub use task::{
-    task_output_from_json,
     Action, FinishedTask, SyncOutcome, Task, TaskChanges, TaskError, TaskEvent, TaskFailure,
-    TaskOutput, TaskState, WatchTasks,
+    TaskOutput, TaskState, WatchTasks, task_output_from_json,
 };
 pub use transfer::{
     Compression, ExportCompression, UnknownValue, VdiFormat, VdiImportFormat, VmExportFormat,

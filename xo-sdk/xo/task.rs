@@ -139,7 +139,8 @@ pub trait Action: Sized + Send + 'static {
         async move {
             let response = request.send_response().await?;
             if response.status == 202 {
-                let task: Task<Self::Output> = Task::from_accepted(client, &response)?.with_output();
+                let task: Task<Self::Output> =
+                    Task::from_accepted(client, &response)?.with_output();
                 return task.result().await;
             }
             Ok(Self::Output::from_sync_response(&response)?)
@@ -308,7 +309,6 @@ fn task_id_from_location(location: &str) -> Option<String> {
         .flatten()
 }
 
-
 // ---------------------------------------------------------------------------
 // Task handle
 
@@ -420,7 +420,12 @@ impl<T> Task<T> {
 
     /// The task as it is now (one `GET /tasks/{id}`).
     pub async fn poll(&self) -> Result<TaskState> {
-        let value = self.client.tasks().get(self.id()).send_as::<Value>().await?;
+        let value = self
+            .client
+            .tasks()
+            .get(self.id())
+            .send_as::<Value>()
+            .await?;
         TaskState::from_value(value, &get_task_site())
     }
 
@@ -475,7 +480,7 @@ impl<T> Task<T> {
         })
     }
 
-    /// [`wait`](Self::wait), then the task's result decoded into `T` (for
+    /// [`wait`](Self::wait), then the task's result decoded into `U` (for
     /// example a type of your own for a result XO extends).
     pub async fn result_as<U: DeserializeOwned>(&self) -> std::result::Result<U, TaskError> {
         self.wait().await?.result_as()
