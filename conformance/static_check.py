@@ -988,11 +988,22 @@ class ModelCheck:
                     stack.append(self.spec.schemas.get(s["$ref"].rsplit("/", 1)[1]))
                 for key in ("anyOf", "oneOf", "allOf"):
                     stack.extend(s.get(key) or [])
-                if isinstance(s.get("items"), dict):
-                    stack.append(s["items"])
             result = o.get("result")
             if result and result.get("kind") == "array" and result["of"].get("kind") == "named":
-                result = result["of"]  # a plain list of models: the item is what is mirrored
+                # A plain list of models: its items are what is mirrored.
+                result = result["of"]
+                raw = self.spec.resolve(schema) if schema is not None else None
+                item_schema = raw.get("items") if isinstance(raw, dict) else None
+                stack = [item_schema] if item_schema is not None else []
+                while stack:
+                    s = stack.pop()
+                    if not isinstance(s, dict):
+                        continue
+                    names |= mirrored_by.get(id(s), set())
+                    if "$ref" in s and s["$ref"].startswith("#/components/schemas/"):
+                        stack.append(self.spec.schemas.get(s["$ref"].rsplit("/", 1)[1]))
+                    for key in ("anyOf", "oneOf", "allOf"):
+                        stack.extend(s.get(key) or [])
             declared = result["of"] if result and result.get("kind") == "named" else None
             justified = isinstance(o.get("returns"), dict) and o["returns"].get("description")
             if result and result.get("kind") == "value" and justified:

@@ -151,6 +151,7 @@ async fn terminal_404_is_not_retried_and_carries_message_and_data() {
     let api = err.as_api().expect("api error");
     assert_eq!(api.message_text(), "no such VM vm1");
     assert_eq!(api.data, Some(json!({"id": "vm1", "type": "VM"})));
+    assert_eq!(api.server_code, None);
     assert_eq!(server.count(), 1);
 }
 

@@ -464,6 +464,7 @@ async fn errors_keep_status_code_message_data_and_read_as_one_line() {
     let api = e.as_api().unwrap();
     assert_eq!(api.message, Some(json!({"name_label": "must be string"})));
     assert_eq!(api.data, Some(json!({"issues": [1]})));
+    assert_eq!(api.server_code, None, "no `data.code`");
     assert_eq!(
         e.to_string(),
         r#"get_vm (GET /vms/{id}): HTTP 422 invalid_input: {"name_label":"must be string"}"#
@@ -471,6 +472,8 @@ async fn errors_keep_status_code_message_data_and_read_as_one_line() {
 
     let e = get().await.unwrap_err();
     assert_eq!(e.code(), Some("internal"));
+    assert_eq!(e.as_api().unwrap().server_code, None);
+    assert_eq!(e.as_api().unwrap().data, None);
     assert_eq!(
         e.to_string(),
         "get_vm (GET /vms/{id}): HTTP 500 internal: XAPI line two"
@@ -489,6 +492,72 @@ async fn errors_keep_status_code_message_data_and_read_as_one_line() {
         other => panic!("{other:?}"),
     }
     assert!(e.to_string().len() < 1000);
+}
+
+#[tokio::test]
+async fn xo_data_code_is_the_server_code() {
+    let server = Server::script(vec![
+        // A XAPI error relayed by XO.
+        Reply::json(
+            500,
+            r#"{"error":"VM_BAD_POWER_STATE(OpaqueRef:1, halted, running)","data":{"code":"VM_BAD_POWER_STATE","params":["OpaqueRef:1","halted","running"]},"info":"This is a XenServer/XCP-ng error, not an XO error"}"#,
+        ),
+        // A number is kept as text.
+        Reply::json(409, r#"{"error":"conflict","data":{"code":42}}"#),
+        // Anything else at `data.code` is no code.
+        Reply::json(400, r#"{"error":"odd","data":{"code":{"nested":1}}}"#),
+        // A top-level `code` is not XO's.
+        Reply::json(404, r#"{"error":"gone","code":"TOP"}"#),
+        // Not JSON.
+        Reply::Respond {
+            status: 400,
+            headers: Vec::new(),
+            body: b"data.code".to_vec(),
+        },
+    ])
+    .await;
+    let c = xo_sdk::Client::builder_for(&API, server.url())
+        .token("t")
+        .retry(xo_sdk::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let get = || {
+        call(&c, &GET_VM, |r| {
+            r.path_param("id", &"vm1");
+        })
+        .send_json::<Value>()
+    };
+
+    let e = get().await.unwrap_err();
+    let api = e.as_api().unwrap();
+    assert_eq!(api.status, 500);
+    assert_eq!(api.code, "internal", "the semantic code is the status's");
+    assert_eq!(api.server_code.as_deref(), Some("VM_BAD_POWER_STATE"));
+    assert_eq!(
+        api.message_text(),
+        "VM_BAD_POWER_STATE(OpaqueRef:1, halted, running)"
+    );
+    // `data` is the body's top-level `data`, whole.
+    assert_eq!(
+        api.data,
+        Some(json!({"code": "VM_BAD_POWER_STATE", "params": ["OpaqueRef:1", "halted", "running"]}))
+    );
+
+    let e = get().await.unwrap_err();
+    assert_eq!(e.as_api().unwrap().server_code.as_deref(), Some("42"));
+    let e = get().await.unwrap_err();
+    assert_eq!(e.as_api().unwrap().server_code, None);
+    assert_eq!(
+        e.as_api().unwrap().data,
+        Some(json!({"code": {"nested": 1}}))
+    );
+    let e = get().await.unwrap_err();
+    assert!(e.is_not_found());
+    assert_eq!(e.as_api().unwrap().server_code, None);
+    assert_eq!(e.as_api().unwrap().data, None);
+    let e = get().await.unwrap_err();
+    assert_eq!(e.as_api().unwrap().server_code, None);
+    assert_eq!(server.count(), 5);
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ use futures::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use xo_sdk::runtime::{Progress, Value};
+use xo_sdk::types::{HostId, PoolId, SrId, VdiId, VdiSnapshotId, VmId, VmSnapshotId};
 use xo_sdk::xo::{Compression, ExportCompression, VdiFormat, VdiImportFormat, VmExportFormat};
 use xo_sdk::{Body, Error};
 use xo_sim::state::{FNV_OFFSET, fnv1a64};
@@ -174,7 +175,7 @@ impl AsyncRead for Generated {
 }
 
 /// A VDI that no attached VBD uses (XO refuses to overwrite those).
-fn free_vdi(sim: &xo_sim::Sim) -> String {
+fn free_vdi(sim: &xo_sim::Sim) -> VdiId {
     let attached: Vec<String> = sim
         .objects("vbds")
         .into_iter()
@@ -187,16 +188,16 @@ fn free_vdi(sim: &xo_sim::Sim) -> String {
             let id = v["id"].as_str().unwrap_or_default();
             !attached.iter().any(|a| a == id)
         })
-        .and_then(|v| v["id"].as_str().map(str::to_owned))
+        .and_then(|v| v["id"].as_str().map(VdiId::new))
         .expect("a VDI without attached VBD")
 }
 
 /// An SR that takes disk images (not an ISO library).
-fn disk_sr(sim: &xo_sim::Sim) -> String {
+fn disk_sr(sim: &xo_sim::Sim) -> SrId {
     sim.objects("srs")
         .into_iter()
         .find(|s| s["content_type"] != "iso")
-        .and_then(|s| s["id"].as_str().map(str::to_owned))
+        .and_then(|s| s["id"].as_str().map(SrId::new))
         .expect("a disk SR")
 }
 
@@ -248,7 +249,7 @@ fn client_for(addr: SocketAddr) -> xo_sdk::Client {
 async fn export_without_content_length_is_saved_to_a_file() {
     let size = 3 * 1024 * 1024 + 17;
     let (sim, client) = sim_with(size, false).await;
-    let vm = sim.ids("vms")[0].clone();
+    let vm = VmId::new(&sim.ids("vms")[0]);
     let dir = TempDir::new("export-nocl");
     let dest = dir.path("vm.xva");
     let reports = Reports::default();
@@ -262,7 +263,7 @@ async fn export_without_content_length_is_saved_to_a_file() {
         .unwrap();
 
     assert_eq!(n, size);
-    let want = xo_sim::export_bytes(&xo_sim::export_key(&vm, "xva", None), size);
+    let want = xo_sim::export_bytes(&xo_sim::export_key(vm.as_str(), "xva", None), size);
     assert!(
         std::fs::read(&dest).unwrap() == want,
         "file content differs"
@@ -277,7 +278,7 @@ async fn export_without_content_length_is_saved_to_a_file() {
 async fn export_with_content_length_is_saved_with_progress_totals() {
     let size = 2 * 1024 * 1024 + 5;
     let (sim, client) = sim_with(size, true).await;
-    let vm = sim.ids("vms")[1].clone();
+    let vm = VmId::new(&sim.ids("vms")[1]);
     let dir = TempDir::new("export-cl");
     let dest = dir.path("vm.xva.zst");
     let reports = Reports::default();
@@ -297,7 +298,7 @@ async fn export_with_content_length_is_saved_with_progress_totals() {
         .unwrap();
 
     assert_eq!(n, size);
-    let want = xo_sim::export_bytes(&xo_sim::export_key(&vm, "xva", Some("zstd")), size);
+    let want = xo_sim::export_bytes(&xo_sim::export_key(vm.as_str(), "xva", Some("zstd")), size);
     let got = std::fs::read(&dest).unwrap();
     assert_eq!(&got[..4], &[0x28, 0xb5, 0x2f, 0xfd], "zstd magic");
     assert!(got == want, "file content differs");
@@ -316,7 +317,7 @@ async fn export_with_content_length_is_saved_with_progress_totals() {
 async fn typed_formats_reach_the_wire() {
     let size = 100_000;
     let (sim, client) = sim_with(size, false).await;
-    let snap = sim.ids("vm-snapshots")[0].clone();
+    let snap = VmSnapshotId::new(&sim.ids("vm-snapshots")[0]);
     let ova = client
         .vm_snapshots()
         .export(&snap, VmExportFormat::Ova)
@@ -326,8 +327,10 @@ async fn typed_formats_reach_the_wire() {
         .collect()
         .await
         .unwrap();
-    assert!(ova[..] == xo_sim::export_bytes(&xo_sim::export_key(&snap, "ova", None), size)[..]);
-    let vdi_snap = sim.ids("vdi-snapshots")[0].clone();
+    assert!(
+        ova[..] == xo_sim::export_bytes(&xo_sim::export_key(snap.as_str(), "ova", None), size)[..]
+    );
+    let vdi_snap = VdiSnapshotId::new(&sim.ids("vdi-snapshots")[0]);
     let raw = client
         .vdi_snapshots()
         .export(&vdi_snap, VdiFormat::Raw)
@@ -337,7 +340,10 @@ async fn typed_formats_reach_the_wire() {
         .collect()
         .await
         .unwrap();
-    assert!(raw[..] == xo_sim::export_bytes(&xo_sim::export_key(&vdi_snap, "raw", None), size)[..]);
+    assert!(
+        raw[..]
+            == xo_sim::export_bytes(&xo_sim::export_key(vdi_snap.as_str(), "raw", None), size)[..]
+    );
     // XO refuses compression of OVA exports; the error is XO's, typed.
     let err = client
         .vm_snapshots()
@@ -353,8 +359,8 @@ async fn typed_formats_reach_the_wire() {
 async fn write_to_and_async_read_deliver_the_same_bytes() {
     let size = 1024 * 1024 + 3;
     let (sim, client) = sim_with(size, false).await;
-    let vdi = sim.ids("vdis")[0].clone();
-    let want = xo_sim::export_bytes(&xo_sim::export_key(&vdi, "vhd", None), size);
+    let vdi = VdiId::new(&sim.ids("vdis")[0]);
+    let want = xo_sim::export_bytes(&xo_sim::export_key(vdi.as_str(), "vhd", None), size);
 
     let mut sink = Vec::new();
     let n = client
@@ -381,7 +387,7 @@ async fn write_to_and_async_read_deliver_the_same_bytes() {
     assert!(read == want);
 
     // Line by line, through AsyncBufRead.
-    let host = sim.ids("hosts")[0].clone();
+    let host = HostId::new(&sim.ids("hosts")[0]);
     let text = client
         .hosts()
         .get_audit_log(&host)
@@ -436,7 +442,12 @@ async fn truncated_download_with_content_length_fails_and_leaves_no_file() {
     let client = client_for(addr);
     let dir = TempDir::new("trunc-cl");
     let dest = dir.path("vm.xva");
-    let stream = client.vms().export_xva("vm1").send().await.unwrap();
+    let stream = client
+        .vms()
+        .export_xva(VmId::new("vm1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stream.content_length(), Some(1024 * 1024));
     let err = stream.save_to(&dest).await.unwrap_err();
     assert!(err.is_transport(), "{err:?}");
@@ -453,7 +464,7 @@ async fn truncated_chunked_download_fails_and_keeps_the_previous_file() {
     std::fs::write(&dest, b"previous backup").unwrap();
     let err = client
         .vms()
-        .export_xva("vm1")
+        .export_xva(VmId::new("vm1"))
         .send()
         .await
         .unwrap()
@@ -471,7 +482,7 @@ async fn truncated_download_is_an_error_for_every_reader() {
     let client = client_for(addr);
     let err = client
         .vms()
-        .export_xva("vm1")
+        .export_xva(VmId::new("vm1"))
         .send()
         .await
         .unwrap()
@@ -481,7 +492,7 @@ async fn truncated_download_is_an_error_for_every_reader() {
     assert!(err.is_transport(), "{err:?}");
     let mut reader = client
         .vms()
-        .export_xva("vm1")
+        .export_xva(VmId::new("vm1"))
         .send()
         .await
         .unwrap()
@@ -494,7 +505,7 @@ async fn truncated_download_is_an_error_for_every_reader() {
 async fn save_to_replaces_an_existing_file_on_success() {
     let size = 300_000;
     let (sim, client) = sim_with(size, false).await;
-    let vm = sim.ids("vms")[0].clone();
+    let vm = VmId::new(&sim.ids("vms")[0]);
     let dir = TempDir::new("replace");
     let dest = dir.path("vm.xva");
     std::fs::write(&dest, b"old").unwrap();
@@ -555,7 +566,7 @@ async fn vdi_import_from_a_file_sends_content_length_and_every_byte() {
         .unwrap()
         .on_progress(reports.callback());
     assert_eq!(body.length(), Some(data.len() as u64));
-    let created = client
+    let created: VdiId = client
         .srs()
         .import_vdi_to(&sr, body)
         .format(VdiFormat::from_path(&path).unwrap())
@@ -571,9 +582,9 @@ async fn vdi_import_from_a_file_sends_content_length_and_every_byte() {
     assert_eq!(rec.content_length, Some(data.len() as u64));
     assert_eq!(rec.bytes, data.len() as u64);
     assert_eq!(rec.fnv1a64, checksum(&data));
-    let id = created["id"].as_str().unwrap();
-    assert_eq!(rec.object_id.as_deref(), Some(id));
-    let vdi = sim.object("vdis", id).unwrap();
+    // The answer is the new VDI's id, the one XO gave the import.
+    assert_eq!(rec.object_id.as_deref(), Some(created.as_str()));
+    let vdi = sim.object("vdis", created.as_str()).unwrap();
     assert_eq!(vdi["name_label"], "restored");
     assert_eq!(vdi["image_format"], "raw");
     let last = reports.check();
@@ -586,12 +597,13 @@ async fn vdi_import_from_a_file_sends_content_length_and_every_byte() {
 #[tokio::test]
 async fn vm_import_from_a_file_is_accepted() {
     let (sim, client) = sim_with(1024, false).await;
-    let pool = sim.ids("pools")[0].clone();
+    let pool = PoolId::new(&sim.ids("pools")[0]);
     let dir = TempDir::new("import-xva");
     let path = dir.path("web.xva");
     let data = pseudo_random(700_001, 2);
     std::fs::write(&path, &data).unwrap();
-    let created = client
+    let before = sim.ids("vms");
+    let created: VmId = client
         .pools()
         .import_vm_xva(&pool, Body::from_file(&path).await.unwrap())
         .send()
@@ -604,7 +616,10 @@ async fn vm_import_from_a_file_is_accepted() {
         (rec.bytes, rec.fnv1a64),
         (data.len() as u64, checksum(&data))
     );
-    assert!(sim.object("vms", created["id"].as_str().unwrap()).is_some());
+    // The answer is the new VM's id.
+    assert!(!before.contains(&created.to_string()), "a new VM");
+    assert!(sim.object("vms", created.as_str()).is_some());
+    assert_eq!(rec.object_id.as_deref(), Some(created.as_str()));
 }
 
 #[tokio::test]
@@ -615,13 +630,13 @@ async fn vdi_content_import_from_an_async_read_with_its_length() {
     let reports = Reports::default();
     let body =
         Body::from_reader(Generated::new(len, 3), len as u64).on_progress(reports.callback());
-    let answer = client
+    // 204: nothing to read.
+    let () = client
         .vdis()
         .import_to_existing_raw(&vdi, body)
         .send()
         .await
         .unwrap();
-    assert_eq!(answer, Value::Null, "204");
     let rec = &sim.imports()[0];
     assert!(rec.accepted);
     assert!(rec.route.starts_with("PUT "), "{}", rec.route);
@@ -694,7 +709,7 @@ async fn unknown_length_is_refused_before_sending() {
 async fn chunked_upload_is_an_explicit_choice_and_xo_refuses_it_for_vdis() {
     let (sim, client) = sim_with(1024, false).await;
     let sr = disk_sr(&sim);
-    let pool = sim.ids("pools")[0].clone();
+    let pool = PoolId::new(&sim.ids("pools")[0]);
     let len = 400_000;
 
     // An XVA import takes a chunked body.
@@ -846,7 +861,10 @@ async fn an_upload_the_server_stops_reading_is_a_write_idle_timeout() {
     let len = 1u64 << 30;
     let err = client
         .vdis()
-        .import_to_existing_raw("v", Body::from_reader(tokio::io::repeat(1).take(len), len))
+        .import_to_existing_raw(
+            VdiId::new("v"),
+            Body::from_reader(tokio::io::repeat(1).take(len), len),
+        )
         .send()
         .await
         .unwrap_err();
@@ -928,7 +946,12 @@ async fn dropping_a_download_closes_the_connection() {
     let seen = Arc::new(Endless::default());
     let addr = endless_server(seen.clone()).await;
     let client = client_for(addr);
-    let mut stream = client.vms().export_xva("vm1").send().await.unwrap();
+    let mut stream = client
+        .vms()
+        .export_xva(VmId::new("vm1"))
+        .send()
+        .await
+        .unwrap();
     let mut got = 0;
     while got < 4 * 1024 * 1024 {
         got += stream.next().await.unwrap().unwrap().len();
@@ -952,7 +975,12 @@ async fn dropping_save_to_stops_the_transfer_and_removes_the_temporary_file() {
     let client = client_for(addr);
     let dir = TempDir::new("cancel-save");
     let dest = dir.path("vm.xva");
-    let stream = client.vms().export_xva("vm1").send().await.unwrap();
+    let stream = client
+        .vms()
+        .export_xva(VmId::new("vm1"))
+        .send()
+        .await
+        .unwrap();
     let task = tokio::spawn({
         let dest = dest.clone();
         async move { stream.save_to(&dest).await }
@@ -1021,7 +1049,7 @@ async fn dropping_an_upload_closes_the_connection() {
     let task = tokio::spawn(async move {
         client
             .vdis()
-            .import_to_existing_raw("vdi1", body)
+            .import_to_existing_raw(VdiId::new("vdi1"), body)
             .send()
             .await
     });
@@ -1107,7 +1135,7 @@ async fn uploads_over_tls_use_the_client_s_trust_settings() {
     trusted
         .vdis()
         .import_to_existing_raw(
-            "vdi1",
+            VdiId::new("vdi1"),
             Body::from_reader(Generated::new(len, 9), len as u64),
         )
         .send()
@@ -1122,7 +1150,7 @@ async fn uploads_over_tls_use_the_client_s_trust_settings() {
         .unwrap();
     let err = untrusting
         .vdis()
-        .import_to_existing_raw("vdi1", Body::from(vec![0u8; 1000]))
+        .import_to_existing_raw(VdiId::new("vdi1"), Body::from(vec![0u8; 1000]))
         .send()
         .await
         .unwrap_err();

@@ -375,10 +375,12 @@ pub static QUERY_TOKEN_API: ApiSpec = ApiSpec {
     auth: AuthSpec::Query { param: "token" },
 };
 
-/// XO's policy with our overlay's paths and test-friendly delays.
+/// XO's policy with our overlay's paths (`dadl/xen-orchestra.errata.yaml`:
+/// the message is `error`, XO's own code `data.code`) and test-friendly
+/// delays.
 pub static POLICY: ErrorPolicy = ErrorPolicy {
     message_path: Some("$.error"),
-    code_path: Some("$.data"),
+    code_path: Some("$.data.code"),
     retry_on: &[429, 502, 503, 504],
     terminal: &[400, 401, 403, 404],
     max_retries: 3,
