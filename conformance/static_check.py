@@ -992,9 +992,19 @@ class ModelCheck:
             if result and result.get("kind") == "array" and result["of"].get("kind") == "named":
                 # A plain list of models: its items are what is mirrored.
                 result = result["of"]
-                raw = self.spec.resolve(schema) if schema is not None else None
-                item_schema = raw.get("items") if isinstance(raw, dict) else None
-                stack = [item_schema] if item_schema is not None else []
+                # The item schemas of the array (or of each array branch).
+                item_schemas, walk = [], [schema] if schema is not None else []
+                while walk:
+                    s = walk.pop()
+                    if not isinstance(s, dict):
+                        continue
+                    if "$ref" in s and s["$ref"].startswith("#/components/schemas/"):
+                        walk.append(self.spec.schemas.get(s["$ref"].rsplit("/", 1)[1]))
+                    for key in ("anyOf", "oneOf", "allOf"):
+                        walk.extend(s.get(key) or [])
+                    if isinstance(s.get("items"), dict):
+                        item_schemas.append(s["items"])
+                stack = item_schemas
                 while stack:
                     s = stack.pop()
                     if not isinstance(s, dict):

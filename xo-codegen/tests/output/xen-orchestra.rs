@@ -13561,6 +13561,67 @@ pub mod types {
             id.0
         }
     }
+    /// Id of a subscription of an event stream: the collection name (`VM`)
+    ///
+    /// Declared in the API description as `EventSubscriptionId`.
+    ///
+    /// The id of `EventSubscription` object. Build one from text with [`EventSubscriptionId::new`]; generated methods take `impl Into<EventSubscriptionId>`, so `&id` and `id` both work, and an id of another kind does not compile.
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        Eq,
+        Hash,
+        PartialOrd,
+        Ord,
+        ::xo_sdk::runtime::serde::Serialize,
+        ::xo_sdk::runtime::serde::Deserialize
+    )]
+    #[serde(crate = "::xo_sdk::runtime::serde", transparent)]
+    pub struct EventSubscriptionId(::std::string::String);
+    impl EventSubscriptionId {
+        /// An id from its text (as XO shows it, e.g. a UUID).
+        pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
+            EventSubscriptionId(id.into())
+        }
+        /// The id as text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::xo_sdk::runtime::Id for EventSubscriptionId {
+        fn from_wire(id: ::std::string::String) -> Self {
+            EventSubscriptionId(id)
+        }
+        fn as_str(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::core::fmt::Display for EventSubscriptionId {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::core::convert::AsRef<str> for EventSubscriptionId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::core::borrow::Borrow<str> for EventSubscriptionId {
+        fn borrow(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::core::convert::From<&EventSubscriptionId> for EventSubscriptionId {
+        fn from(id: &EventSubscriptionId) -> Self {
+            id.clone()
+        }
+    }
+    impl ::core::convert::From<EventSubscriptionId> for ::std::string::String {
+        fn from(id: EventSubscriptionId) -> Self {
+            id.0
+        }
+    }
     /// Id of the object an object lives on: the host running a VM (or its pool when it is not running), or the host or pool of an SR
     ///
     /// Declared in the API description as `ContainerId`.
@@ -44181,7 +44242,7 @@ pub mod events {
         ///
         /// `POST /events/{id}/subscriptions` (DADL tool `add_event_subscription`). Required parameters are the arguments; optional ones are setters on [`AddEventSubscription`], which is sent with `.send().await`.
         ///
-        /// **Answers** `String`.
+        /// **Answers** the new object's id, [`EventSubscriptionId`](crate::types::EventSubscriptionId).
         ///
         /// # Arguments
         ///
@@ -44213,7 +44274,9 @@ pub mod events {
         pub fn remove_subscription(
             &self,
             id: impl ::core::convert::Into<::std::string::String>,
-            subscription_id: impl ::core::convert::Into<::std::string::String>,
+            subscription_id: impl ::core::convert::Into<
+                super::types::EventSubscriptionId,
+            >,
         ) -> RemoveEventSubscription {
             RemoveEventSubscription {
                 client: self.client.clone(),
@@ -44301,7 +44364,7 @@ pub mod events {
     /// - Request: `POST /events/{id}/subscriptions` with a JSON body of the fields that were set
     /// - Response: JSON
     ///
-    /// **Answers** `String`.
+    /// **Answers** the new object's id, [`EventSubscriptionId`](crate::types::EventSubscriptionId).
     ///
     /// # Hints
     ///
@@ -44351,16 +44414,11 @@ pub mod events {
             }
             request
         }
-        /// **Answers** `String`.
-        pub async fn send(self) -> ::xo_sdk::runtime::Result<::std::string::String> {
-            self.send_as().await
-        }
-        /// Send the request and decode the JSON answer into `T` (the escape
-        /// hatch when the declared type does not fit).
-        pub async fn send_as<T: ::xo_sdk::runtime::DeserializeOwned>(
+        /// **Answers** the new object's id, [`EventSubscriptionId`](crate::types::EventSubscriptionId).
+        pub async fn send(
             self,
-        ) -> ::xo_sdk::runtime::Result<T> {
-            self.into_request().send_json().await
+        ) -> ::xo_sdk::runtime::Result<super::types::EventSubscriptionId> {
+            self.into_request().send_created().await
         }
     }
     /// Wire description of `remove_event_subscription` (DELETE /events/{id}/subscriptions/{subscriptionId}).
@@ -44395,7 +44453,7 @@ pub mod events {
         client: ::xo_sdk::runtime::Client,
         call_options: ::xo_sdk::runtime::CallOptions,
         id: ::std::string::String,
-        subscription_id: ::std::string::String,
+        subscription_id: super::types::EventSubscriptionId,
     }
     impl RemoveEventSubscription {
         /// Per-call settings (retries, total timeout) for this call only.
