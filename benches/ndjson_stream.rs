@@ -5,7 +5,7 @@
 //! realistic VM objects (~2 KB each) as NDJSON; both sides decode every
 //! line into the same `xo_sdk::types::Vm`:
 //!
-//! - SDK: `client.vms().list().all_fields().stream()` (`xo::Collection`);
+//! - SDK: `client.vms().list().all_fields().stream()` (`xo::Typed`);
 //! - baseline: reqwest `bytes_stream()`, split on `\n`, `serde_json::from_slice`.
 //!
 //! Reports throughput min/median/max per side and the ratio of medians
@@ -23,7 +23,6 @@ use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use xo_sdk::types::Vm;
-use xo_sdk::xo::Collection;
 
 /// One VM object of about 2 KB, shaped like XO's (varying by index).
 fn vm_line(i: usize) -> String {

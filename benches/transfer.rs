@@ -43,6 +43,7 @@ use futures::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use xo_sdk::Body;
+use xo_sdk::types::{PoolId, VmId};
 
 const MIB: u64 = 1024 * 1024;
 /// The server's pattern, sent over and over (pseudo-random, not zeros).
@@ -220,7 +221,7 @@ async fn serve(mut sock: TcpStream, pattern: std::sync::Arc<Vec<u8>>, size: u64)
 async fn sdk_export(client: &xo_sdk::Client) -> u64 {
     client
         .vms()
-        .export_xva("vm")
+        .export_xva(VmId::new("vm"))
         .send()
         .await
         .unwrap()
@@ -250,13 +251,14 @@ async fn raw_export(http: &reqwest::Client, base: &str) -> u64 {
 
 async fn sdk_import(client: &xo_sdk::Client, pattern: &std::sync::Arc<Vec<u8>>, size: u64) -> u64 {
     let body = Body::from_reader(Source::new(pattern.clone(), size), size);
-    let answer = client
+    // The server answers the byte count as the new VM's id.
+    let vm: VmId = client
         .pools()
-        .import_vm_xva("pool", body)
+        .import_vm_xva(PoolId::new("pool"), body)
         .send()
         .await
         .unwrap();
-    answer["id"].as_str().unwrap().parse().unwrap()
+    vm.as_str().parse().unwrap()
 }
 
 async fn raw_import(
@@ -282,7 +284,7 @@ async fn raw_import(
 async fn sdk_save(client: &xo_sdk::Client, dest: &std::path::Path) -> u64 {
     client
         .vms()
-        .export_xva("vm")
+        .export_xva(VmId::new("vm"))
         .send()
         .await
         .unwrap()

@@ -17,37 +17,33 @@
 mod common;
 
 use common::BoxError;
-use xo_sdk::types::Server;
-use xo_sdk::xo::{Action, CreatedId};
+use xo_sdk::prelude::*;
+use xo_sdk::types::{Server, ServerId};
 
 /// Register `host` (the pool master's address) as `label`, log in as
 /// `username`, and return the server as XO then shows it.
 pub async fn run(
-    client: &xo_sdk::Client,
+    client: &Client,
     host: &str,
     username: &str,
     password: &str,
     label: &str,
 ) -> Result<Server, BoxError> {
-    let server: CreatedId = client
+    let id: ServerId = client
         .servers()
         .add(host, username, password)
         .label(label)
-        .send_as()
+        .send()
         .await?;
-    println!("Registered {host} as {label:?}: server {}", server.id);
+    println!("Registered {host} as {label:?}: server {id}");
 
-    if let Err(e) = client.servers().connect(&server.id).run_sync().await {
+    if let Err(e) = client.servers().connect(&id).run_sync().await {
         // The registration stays: fix the address or the credentials
         // (update_server) and connect again.
-        return Err(format!(
-            "server {} is registered but could not connect: {e}",
-            server.id
-        )
-        .into());
+        return Err(format!("server {id} is registered but could not connect: {e}").into());
     }
 
-    let server = client.servers().get(&server.id).send().await?;
+    let server = client.servers().get(&id).send().await?;
     println!(
         "Connected: status {}, pool {:?}",
         server.status.as_ref().map_or("unknown", |s| s.as_str()),

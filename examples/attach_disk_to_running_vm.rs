@@ -19,9 +19,8 @@
 mod common;
 
 use common::BoxError;
+use xo_sdk::prelude::*;
 use xo_sdk::runtime::JsonMap;
-use xo_sdk::types::PowerState;
-use xo_sdk::xo::{Action, Collection, CreatedId, Filter};
 
 /// 50 GiB, the DADL example's size.
 pub const DISK_SIZE: i64 = 50 * 1024 * 1024 * 1024;
@@ -30,42 +29,42 @@ pub const DISK_SIZE: i64 = 50 * 1024 * 1024 * 1024;
 #[derive(Debug)]
 pub struct AttachedDisk {
     /// The VM.
-    pub vm: String,
+    pub vm: VmId,
     /// The SR the disk is on.
-    pub sr: String,
+    pub sr: SrId,
     /// The new VDI.
-    pub vdi: String,
+    pub vdi: VdiId,
     /// The new VBD, plugged.
-    pub vbd: String,
+    pub vbd: VbdId,
 }
 
 /// Create a `size`-byte disk named `disk_name` and hot-plug it into `vm`
 /// (an id or a name; the first running VM when `None`), on `sr` (an id or
 /// a name; the pool's default SR when `None`).
 pub async fn run(
-    client: &xo_sdk::Client,
+    client: &Client,
     vm: Option<&str>,
     sr: Option<&str>,
     disk_name: &str,
     size: i64,
 ) -> Result<AttachedDisk, BoxError> {
-    let vm_id = match vm {
-        Some(wanted) => common::resolve(client.vms().list(), "name_label", wanted, "VM").await?,
+    let vm = match vm {
+        Some(wanted) => common::vm(client, wanted).await?,
         None => {
             let running = client
                 .vms()
                 .list()
-                .filter(Filter::eq("power_state", "Running"))
-                .refs()
+                .filter(Filter::eq(Vm::POWER_STATE, "Running"))
+                .send()
                 .await?;
             let first = running.first().ok_or("no running VM")?;
-            first.id().to_owned()
+            client.vms().get(first.id()).send().await?
         }
     };
 
     // Check before creating anything: a disk cannot be hot-plugged into a
     // VM that is not running, and the VDI would be left behind.
-    let vm = client.vms().get(&vm_id).send().await?;
+    let vm_id = vm.id.clone().ok_or("XO sent a VM without id")?;
     let vm_name = vm.name_label.clone().unwrap_or_default();
     if vm.power_state != Some(PowerState::Running) {
         return Err(format!(
@@ -75,9 +74,12 @@ pub async fn run(
         .into());
     }
     let sr_id = match sr {
-        Some(wanted) => common::resolve(client.srs().list(), "name_label", wanted, "SR").await?,
+        Some(wanted) => common::sr(client, wanted)
+            .await?
+            .id
+            .ok_or("XO sent an SR without id")?,
         None => {
-            let pool = vm.pool.as_deref().ok_or("the VM has no pool")?;
+            let pool = vm.pool.as_ref().ok_or("the VM has no pool")?;
             let pool = client.pools().get(pool).send().await?;
             pool.default_sr
                 .ok_or("the pool has no default SR: name one")?
@@ -86,25 +88,25 @@ pub async fn run(
 
     // `other_config: {}` is optional from XO 6.5 on and required by 6.4.x;
     // sending it works everywhere.
-    let vdi: CreatedId = client
+    let vdi: VdiId = client
         .vdis()
         .create(&sr_id, size)
         .name_label(disk_name)
         .other_config(JsonMap::new())
-        .send_as()
+        .send()
         .await?;
-    println!("Created VDI {disk_name:?} ({} GiB): {}", size >> 30, vdi.id);
+    println!("Created VDI {disk_name:?} ({} GiB): {vdi}", size >> 30);
 
-    let vbd: CreatedId = client.vbds().create(&vm_id, &vdi.id).send_as().await?;
-    println!("Created VBD {} (VM {vm_name:?} ↔ VDI {})", vbd.id, vdi.id);
+    let vbd: VbdId = client.vbds().create(&vm_id, &vdi).send().await?;
+    println!("Created VBD {vbd} (VM {vm_name:?} ↔ VDI {vdi})");
 
     // Hot-plug, synchronously: XO answers when XAPI is done (204), or
     // with the XAPI error.
-    if let Err(e) = client.vbds().connect(&vbd.id).run_sync().await {
+    if let Err(e) = client.vbds().connect(&vbd).run_sync().await {
         // Leave nothing half-done behind.
         eprintln!("Hot-plug failed ({e}); removing the VBD and the VDI");
-        client.vbds().delete(&vbd.id).send().await?;
-        client.vdis().delete(&vdi.id).send().await?;
+        client.vbds().delete(&vbd).send().await?;
+        client.vdis().delete(&vdi).send().await?;
         return Err(e.into());
     }
     println!("Plugged into {vm_name:?}");
@@ -112,8 +114,8 @@ pub async fn run(
     Ok(AttachedDisk {
         vm: vm_id,
         sr: sr_id,
-        vdi: vdi.id,
-        vbd: vbd.id,
+        vdi,
+        vbd,
     })
 }
 

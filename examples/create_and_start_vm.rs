@@ -15,42 +15,37 @@
 mod common;
 
 use common::BoxError;
-use xo_sdk::types::PowerState;
-use xo_sdk::xo::{Action, Collection, CreatedId};
+use xo_sdk::prelude::*;
 
 /// What the example made.
 #[derive(Debug)]
 pub struct NewVm {
     /// The create_vm task.
-    pub task_id: String,
+    pub task_id: TaskId,
     /// The template used.
-    pub template: String,
+    pub template: VmTemplateId,
     /// The new VM's id.
-    pub vm_id: String,
+    pub vm_id: VmId,
     /// Its power state once the task ended.
     pub power_state: Option<PowerState>,
 }
 
 /// Create `name` from the first template of the first pool whose name
 /// contains `template_hint`, boot it, and return what was made.
-pub async fn run(
-    client: &xo_sdk::Client,
-    name: &str,
-    template_hint: &str,
-) -> Result<NewVm, BoxError> {
+pub async fn run(client: &Client, name: &str, template_hint: &str) -> Result<NewVm, BoxError> {
     let pool = common::first_pool(client).await?;
 
     // The DADL example has "template-uuid-here": look one up instead.
     let templates = client
         .vm_templates()
         .list()
-        .select(["id", "name_label", "$pool"])
+        .select([VmTemplate::ID, VmTemplate::NAME_LABEL, VmTemplate::POOL])
         .send()
         .await?;
     let hint = template_hint.to_lowercase();
     let (template, template_name) = templates
         .into_iter()
-        .filter(|t| t.pool.as_deref() == Some(pool.as_str()))
+        .filter(|t| t.pool.as_ref() == Some(&pool))
         .filter_map(|t| Some((t.id?, t.name_label.unwrap_or_default())))
         .find(|(_, label)| label.to_lowercase().contains(&hint))
         .ok_or_else(|| format!("no template matching {template_hint:?} in pool {pool}"))?;
@@ -61,24 +56,23 @@ pub async fn run(
         .create_vm(&pool, name, &template)
         .memory(2 * 1024 * 1024 * 1024)
         .boot(true)
-        .submit()
+        .send()
         .await?;
     println!("create_vm runs as task {}", task.id());
 
     // The task's result is the new VM's id; a failure comes back with
     // XO's message, error name and XAPI code (TaskError::Failed).
-    let created: CreatedId = task.result_as().await?;
-    let vm = client.vms().get(&created.id).send().await?;
+    let vm_id: VmId = task.result().await?;
+    let vm = client.vms().get(&vm_id).send().await?;
     println!(
-        "VM {} ({:?}) is {:?}",
-        created.id,
+        "VM {vm_id} ({:?}) is {:?}",
         vm.name_label.as_deref().unwrap_or_default(),
         vm.power_state
     );
     Ok(NewVm {
-        task_id: task.id().to_owned(),
+        task_id: task.id(),
         template,
-        vm_id: created.id,
+        vm_id,
         power_state: vm.power_state,
     })
 }

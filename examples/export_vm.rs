@@ -22,13 +22,13 @@ use std::time::{Duration, Instant};
 
 use common::BoxError;
 use indicatif::{ProgressBar, ProgressStyle};
-use xo_sdk::xo::{Collection, Compression, ExportCompression, Filter};
+use xo_sdk::prelude::*;
 
 /// What was exported.
 #[derive(Debug)]
 pub struct Export {
     /// The VM.
-    pub vm: String,
+    pub vm: VmId,
     /// The file written.
     pub path: PathBuf,
     /// Its size.
@@ -56,10 +56,10 @@ pub fn transfer_bar(total: Option<u64>) -> ProgressBar {
     }
 }
 
-/// Export `vm` (an id) as XVA into `path`.
+/// Export `vm` as XVA into `path`.
 pub async fn run(
-    client: &xo_sdk::Client,
-    vm: &str,
+    client: &Client,
+    vm: &VmId,
     path: &Path,
     compression: Option<Compression>,
 ) -> Result<Export, BoxError> {
@@ -85,7 +85,7 @@ pub async fn run(
         started.elapsed()
     );
     Ok(Export {
-        vm: vm.to_owned(),
+        vm: vm.clone(),
         path: path.to_owned(),
         bytes,
     })
@@ -97,16 +97,16 @@ async fn main() -> Result<(), BoxError> {
     let client = &target.client;
     let args = common::positional_args();
     let vm = match args.first() {
-        Some(wanted) => common::resolve(client.vms().list(), "name_label", wanted, "VM").await?,
+        Some(wanted) => common::vm(client, wanted).await?.id.ok_or("a VM without id")?,
         // A halted VM: its disks do not change while they are exported.
         None if target.is_simulated() => {
             let halted = client
                 .vms()
                 .list()
-                .filter(Filter::eq("power_state", "Halted"))
-                .refs()
+                .filter(Filter::eq(Vm::POWER_STATE, "Halted"))
+                .send()
                 .await?;
-            halted.first().ok_or("no halted VM")?.id().to_owned()
+            halted.first().ok_or("no halted VM")?.id()
         }
         None => return Err("usage: export_vm VM [FILE] [--zstd|--gzip]".into()),
     };

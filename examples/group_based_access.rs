@@ -15,23 +15,23 @@
 mod common;
 
 use common::BoxError;
-use xo_sdk::xo::CreatedId;
+use xo_sdk::prelude::*;
 
 /// The team as set up.
 #[derive(Debug)]
 pub struct Team {
     /// The new group.
-    pub group: String,
+    pub group: GroupId,
     /// Its members.
-    pub users: Vec<String>,
+    pub users: Vec<UserId>,
     /// The role attached to it.
-    pub role: String,
+    pub role: AclRoleId,
 }
 
 /// Create the group `group_name` with `members` (ids or user names) and
 /// attach the role `role` (an id or a name) to it.
 pub async fn run(
-    client: &xo_sdk::Client,
+    client: &Client,
     group_name: &str,
     members: &[&str],
     role: &str,
@@ -39,40 +39,37 @@ pub async fn run(
     // Resolve every name first: a typo should not leave a half-made group.
     let mut users = Vec::new();
     for member in members {
-        users.push(common::resolve(client.users().list(), "name", member, "user").await?);
+        let user = common::user(client, member).await?;
+        users.push(user.id.ok_or("XO sent a user without id")?);
     }
     let role_name = role;
-    let role = common::resolve(client.acl_roles().list(), "name", role, "role").await?;
+    let role = common::acl_role(client, role)
+        .await?
+        .id
+        .ok_or("XO sent a role without id")?;
 
-    let group: CreatedId = client.groups().create(group_name).send_as().await?;
-    println!("Created group {group_name:?}: {}", group.id);
+    let group: GroupId = client.groups().create(group_name).send().await?;
+    println!("Created group {group_name:?}: {group}");
     for (user, name) in users.iter().zip(members) {
-        client.groups().add_user_to(&group.id, user).send().await?;
+        client.groups().add_user_to(&group, user).send().await?;
         println!("  added {name}");
     }
     client
         .acl_roles()
-        .attach_to_group(&role, &group.id)
+        .attach_to_group(&role, &group)
         .send()
         .await?;
     println!("Attached role {role_name:?} to the group");
-    Ok(Team {
-        group: group.id,
-        users,
-        role,
-    })
+    Ok(Team { group, users, role })
 }
 
 /// Create the users `names` that do not exist yet (for xo-sim), with
 /// throw-away passwords.
-pub async fn create_missing_users(client: &xo_sdk::Client, names: &[&str]) -> Result<(), BoxError> {
+pub async fn create_missing_users(client: &Client, names: &[&str]) -> Result<(), BoxError> {
     for name in names {
-        if common::resolve(client.users().list(), "name", name, "user")
-            .await
-            .is_err()
-        {
-            client.users().create(*name, "change-me-123").send().await?;
-            println!("Created user {name}");
+        if common::user(client, name).await.is_err() {
+            let id: UserId = client.users().create(*name, "change-me-123").send().await?;
+            println!("Created user {name}: {id}");
         }
     }
     Ok(())

@@ -15,8 +15,8 @@
 mod common;
 
 use common::BoxError;
+use xo_sdk::prelude::*;
 use xo_sdk::types::{Alarm, Dashboard};
-use xo_sdk::xo::Collection;
 
 /// The snapshot.
 #[derive(Debug)]
@@ -28,12 +28,12 @@ pub struct Health {
 }
 
 /// Take the snapshot and print it.
-pub async fn run(client: &xo_sdk::Client) -> Result<Health, BoxError> {
+pub async fn run(client: &Client) -> Result<Health, BoxError> {
     let (mut alarms, dashboard) = futures::try_join!(
         client
             .alarms()
             .list()
-            .select(["id", "object", "time", "body"])
+            .select([Alarm::ID, Alarm::OBJECT, Alarm::TIME, Alarm::BODY])
             .send(),
         client.dashboard().get().send(),
     )?;

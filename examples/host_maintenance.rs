@@ -21,37 +21,38 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use common::BoxError;
-use xo_sdk::types::Host;
-use xo_sdk::xo::{Action, Collection};
+use xo_sdk::prelude::*;
 
 /// Where the host's VMs went.
 #[derive(Debug)]
 pub struct Maintenance {
     /// The host.
-    pub host: String,
-    /// Each VM resident on the host before, and the host it is on after
-    /// the evacuation.
-    pub moved: Vec<(String, Option<String>)>,
+    pub host: HostId,
+    /// Each VM resident on the host before, and where it runs after the
+    /// evacuation (its `$container`: a host).
+    pub moved: Vec<(VmId, Option<ContainerId>)>,
 }
 
 /// Put `host` in maintenance, run `work`, and take it out again. When
 /// `work` fails, the host stays disabled and the error is returned.
-pub async fn run<W>(client: &xo_sdk::Client, host: &str, work: W) -> Result<Maintenance, BoxError>
+pub async fn run<W>(client: &Client, host: &HostId, work: W) -> Result<Maintenance, BoxError>
 where
     W: Future<Output = Result<(), BoxError>>,
 {
     let before = client.hosts().get(host).send().await?;
     let name = before.name_label.clone().unwrap_or_default();
     // `residentVms` lists the host's control domain (dom0) too: it stays.
-    let residents: Vec<String> = before
+    let dom0 = before.control_domain.as_deref();
+    let residents: Vec<VmId> = before
         .resident_vms
         .clone()
         .unwrap_or_default()
         .into_iter()
-        .filter(|vm| Some(vm) != before.control_domain.as_ref())
+        .filter(|vm| Some(vm.as_str()) != dom0)
         .collect();
     println!(
         "Disabling {name:?} and evacuating its {} VMs",
@@ -65,24 +66,26 @@ where
         .run_sync()
         .await?;
 
-    let hosts: Vec<Host> = client
+    let host_names: HashMap<HostId, String> = client
         .hosts()
         .list()
-        .select(["id", "name_label"])
+        .select([Host::ID, Host::NAME_LABEL])
         .send()
-        .await?;
-    let host_name = |id: Option<&str>| {
-        let host = hosts.iter().find(|h| h.id.as_deref() == id);
-        host.and_then(|h| h.name_label.clone())
-            .unwrap_or_else(|| "(unknown)".to_owned())
-    };
+        .await?
+        .into_iter()
+        .filter_map(|h| Some((h.id?, h.name_label.unwrap_or_default())))
+        .collect();
     let mut moved = Vec::new();
     for vm_id in residents {
         let vm = client.vms().get(&vm_id).send().await?;
-        let vm_name = vm.name_label.unwrap_or_default();
+        let now_on = vm
+            .container
+            .as_ref()
+            .and_then(|c| host_names.get(c.as_str()))
+            .map_or("(unknown)", String::as_str);
         println!(
-            "  {vm_name:?} is now on {:?}",
-            host_name(vm.container.as_deref())
+            "  {:?} is now on {now_on:?}",
+            vm.name_label.unwrap_or_default()
         );
         moved.push((vm_id, vm.container));
     }
@@ -95,21 +98,21 @@ where
     client.hosts().enable(host).run_sync().await?;
     println!("{name:?} is enabled again");
     Ok(Maintenance {
-        host: host.to_owned(),
+        host: host.clone(),
         moved,
     })
 }
 
 /// For xo-sim: a host with resident VMs and another enabled host in its
 /// pool to take them.
-pub async fn evacuable_host(client: &xo_sdk::Client) -> Result<String, BoxError> {
+pub async fn evacuable_host(client: &Client) -> Result<HostId, BoxError> {
     let hosts: Vec<Host> = client
         .hosts()
         .list()
-        .select(["id", "$pool", "enabled", "residentVms"])
+        .select([Host::ID, Host::POOL, Host::ENABLED, Host::RESIDENT_VMS])
         .send()
         .await?;
-    let enabled_in = |pool: &Option<String>| {
+    let enabled_in = |pool: &Option<PoolId>| {
         hosts
             .iter()
             .filter(|h| &h.pool == pool && h.enabled == Some(true))
@@ -132,9 +135,10 @@ async fn main() -> Result<(), BoxError> {
     );
     let client = &target.client;
     let host = match common::positional_args().first() {
-        Some(wanted) => {
-            common::resolve(client.hosts().list(), "name_label", wanted, "host").await?
-        }
+        Some(wanted) => common::host(client, wanted)
+            .await?
+            .id
+            .ok_or("XO sent a host without id")?,
         None if target.is_simulated() => evacuable_host(client).await?,
         None => return Err("name the host (id or name)".into()),
     };

@@ -18,14 +18,14 @@
 mod common;
 
 use common::BoxError;
+use xo_sdk::prelude::*;
 use xo_sdk::types::StatSeries;
-use xo_sdk::xo::Collection;
 
 /// One hour of a host, summed up.
 #[derive(Debug)]
 pub struct HourSummary {
     /// The host.
-    pub host: String,
+    pub host: HostId,
     /// Seconds between samples (60).
     pub interval: i64,
     /// Samples kept: the last hour's.
@@ -53,7 +53,7 @@ fn mean(values: &[f64]) -> Option<f64> {
 }
 
 /// Fetch and sum up the last hour of `host`.
-pub async fn run(client: &xo_sdk::Client, host: &str) -> Result<HourSummary, BoxError> {
+pub async fn run(client: &Client, host: &HostId) -> Result<HourSummary, BoxError> {
     let stats = client
         .hosts()
         .get_stats(host)
@@ -106,7 +106,7 @@ pub async fn run(client: &xo_sdk::Client, host: &str) -> Result<HourSummary, Box
         .unwrap_or_default();
 
     let summary = HourSummary {
-        host: host.to_owned(),
+        host: host.clone(),
         interval,
         samples: minutes.max(total.len()),
         cpus: cpu_series.len(),
@@ -141,12 +141,13 @@ async fn main() -> Result<(), BoxError> {
     let target = common::connect().await?;
     let client = &target.client;
     let host = match common::positional_args().first() {
-        Some(wanted) => {
-            common::resolve(client.hosts().list(), "name_label", wanted, "host").await?
-        }
+        Some(wanted) => common::host(client, wanted)
+            .await?
+            .id
+            .ok_or("XO sent a host without id")?,
         None => {
-            let hosts = client.hosts().list().refs().await?;
-            hosts.first().ok_or("XO has no host")?.id().to_owned()
+            let hosts = client.hosts().list().send().await?;
+            hosts.first().ok_or("XO has no host")?.id()
         }
     };
     run(client, &host).await?;

@@ -21,24 +21,25 @@ use std::time::{Duration, Instant};
 
 use common::BoxError;
 use indicatif::{ProgressBar, ProgressStyle};
-use xo_sdk::Body;
-use xo_sdk::xo::{CreatedId, VdiFormat, VdiImportFormat};
+use xo_sdk::prelude::*;
+// The `.format(..)` setter of VDI imports (not in the prelude).
+use xo_sdk::xo::VdiImportFormat;
 
 /// What was imported.
 #[derive(Debug)]
 pub struct Import {
     /// The new VDI.
-    pub vdi: String,
+    pub vdi: VdiId,
     /// The SR it is on.
-    pub sr: String,
+    pub sr: SrId,
     /// Bytes sent.
     pub bytes: u64,
     /// The image format.
     pub format: VdiFormat,
 }
 
-/// Import `file` into `sr` (an id) as a VDI named after the file.
-pub async fn run(client: &xo_sdk::Client, file: &Path, sr: &str) -> Result<Import, BoxError> {
+/// Import `file` into `sr` as a VDI named after the file.
+pub async fn run(client: &Client, file: &Path, sr: &SrId) -> Result<Import, BoxError> {
     let format = VdiFormat::from_path(file)
         .ok_or_else(|| format!("{}: use a .vhd, .raw or .img file", file.display()))?;
     let name = file
@@ -66,10 +67,10 @@ pub async fn run(client: &xo_sdk::Client, file: &Path, sr: &str) -> Result<Impor
         .import_vdi_to(sr, body)
         .format(format)
         .name_label(&name)
-        .send_as::<CreatedId>()
+        .send()
         .await;
     bar.finish_and_clear();
-    let vdi = sent?.id;
+    let vdi: VdiId = sent?;
     println!(
         "Imported {} ({bytes} bytes, {format}) as VDI {name:?} {vdi} in {:.1?}",
         file.display(),
@@ -77,7 +78,7 @@ pub async fn run(client: &xo_sdk::Client, file: &Path, sr: &str) -> Result<Impor
     );
     Ok(Import {
         vdi,
-        sr: sr.to_owned(),
+        sr: sr.clone(),
         bytes,
         format,
     })
@@ -105,7 +106,7 @@ async fn main() -> Result<(), BoxError> {
         None => return Err("usage: import_vdi FILE [SR]".into()),
     };
     let sr = match args.get(1) {
-        Some(wanted) => common::resolve(client.srs().list(), "name_label", wanted, "SR").await?,
+        Some(wanted) => common::sr(client, wanted).await?.id.ok_or("an SR without id")?,
         None => {
             // The first pool's default SR.
             let pool = common::first_pool(client).await?;

@@ -12,17 +12,16 @@
 mod common;
 
 use common::BoxError;
-use xo_sdk::types::Vm;
-use xo_sdk::xo::{Collection, Filter};
+use xo_sdk::prelude::*;
 
 /// The running VMs, sorted by name.
-pub async fn run(client: &xo_sdk::Client) -> Result<Vec<Vm>, BoxError> {
+pub async fn run(client: &Client) -> Result<Vec<Vm>, BoxError> {
     // GET /rest/v0/vms?fields=name_label,power_state,uuid&filter=power_state:Running
     let mut vms = client
         .vms()
         .list()
-        .filter(Filter::eq("power_state", "Running"))
-        .select(["name_label", "power_state", "uuid"])
+        .filter(Filter::eq(Vm::POWER_STATE, "Running"))
+        .select([Vm::NAME_LABEL, Vm::POWER_STATE, Vm::UUID])
         .send()
         .await?;
     vms.sort_by(|a, b| a.name_label.cmp(&b.name_label));

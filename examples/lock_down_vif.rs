@@ -22,8 +22,8 @@
 mod common;
 
 use common::BoxError;
-use xo_sdk::types::{Vif, VifLockingMode};
-use xo_sdk::xo::Collection;
+use xo_sdk::prelude::*;
+use xo_sdk::types::VifLockingMode;
 
 /// The rate limit of the DADL example, in kB/s (XAPI's unit).
 pub const RATE_LIMIT: i64 = 100_000;
@@ -31,8 +31,8 @@ pub const RATE_LIMIT: i64 = 100_000;
 /// Lock `vif` to `address`, limit it to `rate_limit` kB/s, and return the
 /// VIF as XO then shows it.
 pub async fn run(
-    client: &xo_sdk::Client,
-    vif: &str,
+    client: &Client,
+    vif: &VifId,
     address: &str,
     rate_limit: i64,
 ) -> Result<Vif, BoxError> {
@@ -54,7 +54,7 @@ pub async fn run(
     println!(
         "VIF {vif} (device {} of VM {}): {}, IPv4 allowed [{allowed}], rate limit {} kB/s",
         vif_now.device.as_deref().unwrap_or("?"),
-        vif_now.vm.as_deref().unwrap_or("?"),
+        vif_now.vm.as_ref().map_or("?", VmId::as_str),
         vif_now.locking_mode.as_ref().map_or("?", |m| m.as_str()),
         vif_now.rate_limit.unwrap_or_default()
     );
@@ -70,10 +70,10 @@ async fn main() -> Result<(), BoxError> {
     );
     let args = common::positional_args();
     let vif = match args.first() {
-        Some(vif) => vif.clone(),
+        Some(vif) => VifId::new(vif),
         None if target.is_simulated() => {
-            let vifs = target.client.vifs().list().refs().await?;
-            vifs.first().ok_or("no VIF")?.id().to_owned()
+            let vifs = target.client.vifs().list().send().await?;
+            vifs.first().ok_or("no VIF")?.id()
         }
         None => return Err("usage: lock_down_vif VIF-UUID [ADDRESS]".into()),
     };

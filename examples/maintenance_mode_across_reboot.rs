@@ -28,8 +28,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use common::BoxError;
+use xo_sdk::prelude::*;
 use xo_sdk::types::HostPowerState;
-use xo_sdk::xo::Action;
 
 /// How the host comes back after the hardware work.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +44,7 @@ pub enum PowerOn {
 #[derive(Debug)]
 pub struct Intervention {
     /// The host.
-    pub host: String,
+    pub host: HostId,
     /// How long it was powered off, work included.
     pub downtime: Duration,
 }
@@ -52,8 +52,8 @@ pub struct Intervention {
 /// Take `host` through a hardware intervention (`work` runs while it is
 /// off), checking XO every `poll` while waiting for it to come back.
 pub async fn run<W>(
-    client: &xo_sdk::Client,
-    host: &str,
+    client: &Client,
+    host: &HostId,
     work: W,
     power_on: PowerOn,
     poll: Duration,
@@ -104,15 +104,15 @@ where
     client.hosts().enable(host).run_sync().await?;
     println!("{name:?} is enabled: XAPI may place VMs on it again");
     Ok(Intervention {
-        host: host.to_owned(),
+        host: host.clone(),
         downtime,
     })
 }
 
 /// Poll the host's power state until it is `Running`.
 async fn wait_until_running(
-    client: &xo_sdk::Client,
-    host: &str,
+    client: &Client,
+    host: &HostId,
     deadline: Duration,
     poll: Duration,
 ) -> Result<(), BoxError> {
@@ -141,9 +141,10 @@ async fn main() -> Result<(), BoxError> {
     );
     let client = &target.client;
     let host = match common::positional_args().first() {
-        Some(wanted) => {
-            common::resolve(client.hosts().list(), "name_label", wanted, "host").await?
-        }
+        Some(wanted) => common::host(client, wanted)
+            .await?
+            .id
+            .ok_or("XO sent a host without id")?,
         None if target.is_simulated() => first_non_master(client).await?,
         None => return Err("name the host (id or name)".into()),
     };
@@ -170,14 +171,13 @@ async fn main() -> Result<(), BoxError> {
 
 /// For xo-sim: a host that is not its pool's master (with the master off,
 /// the pool has no coordinator until it is back).
-pub async fn first_non_master(client: &xo_sdk::Client) -> Result<String, BoxError> {
-    use xo_sdk::xo::Collection;
-    let pools = client.pools().list().select(["master"]).send().await?;
+pub async fn first_non_master(client: &Client) -> Result<HostId, BoxError> {
+    let pools = client.pools().list().select([Pool::MASTER]).send().await?;
     let masters: Vec<String> = pools.into_iter().filter_map(|p| p.master).collect();
-    let hosts = client.hosts().list().refs().await?;
+    let hosts = client.hosts().list().send().await?;
     hosts
         .iter()
-        .map(|h| h.id().to_owned())
-        .find(|h| !masters.contains(h))
+        .map(Href::id)
+        .find(|h: &HostId| !masters.iter().any(|m| m == h.as_str()))
         .ok_or_else(|| "every host is a pool master".into())
 }

@@ -20,8 +20,7 @@
 mod common;
 
 use common::BoxError;
-use xo_sdk::types::Vm;
-use xo_sdk::xo::{Action, Collection, CreatedId, Filter, SyncOutcome};
+use xo_sdk::prelude::*;
 
 /// 2 GiB.
 pub const MEMORY: i64 = 2 * 1024 * 1024 * 1024;
@@ -30,9 +29,9 @@ pub const MEMORY: i64 = 2 * 1024 * 1024 * 1024;
 #[derive(Debug)]
 pub struct Provisioned {
     /// The template used.
-    pub template: String,
+    pub template: VmTemplateId,
     /// The pool, the template's.
-    pub pool: String,
+    pub pool: PoolId,
     /// The new VM, as read back.
     pub vm: Vm,
 }
@@ -40,7 +39,7 @@ pub struct Provisioned {
 /// Create and boot `name` from the first template whose name contains
 /// `template_hint`.
 pub async fn run(
-    client: &xo_sdk::Client,
+    client: &Client,
     name: &str,
     template_hint: &str,
 ) -> Result<Provisioned, BoxError> {
@@ -48,8 +47,8 @@ pub async fn run(
     let mut templates = client
         .vm_templates()
         .list()
-        .filter(Filter::eq("name_label", template_hint))
-        .select(["id", "name_label", "$pool"])
+        .filter(Filter::eq(VmTemplate::NAME_LABEL, template_hint))
+        .select([VmTemplate::ID, VmTemplate::NAME_LABEL, VmTemplate::POOL])
         .send()
         .await?;
     // XO's order is not specified: sort, so that reruns pick the same one.
@@ -66,21 +65,15 @@ pub async fn run(
         template.name_label.unwrap_or_default()
     );
 
-    let outcome = client
+    // The new VM's id (an XO that predates `sync` answers 202 with a
+    // task anyway: `run_sync` then waits for it).
+    let vm_id: VmId = client
         .pools()
         .create_vm(&pool, name, &template_id)
         .memory(MEMORY)
         .boot(true)
         .run_sync()
         .await?;
-    let vm_id = match outcome {
-        SyncOutcome::Created { id, .. } => id,
-        // An XO that predates `sync` answers 202 with a task anyway.
-        SyncOutcome::Accepted { task_id, .. } => {
-            client.task(task_id).result_as::<CreatedId>().await?.id
-        }
-        other => return Err(format!("unexpected answer from create_vm: {other:?}").into()),
-    };
 
     let vm = client.vms().get(&vm_id).send().await?;
     println!(

@@ -21,8 +21,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::BoxError;
-use xo_sdk::types::{PowerState, Sr, Vm};
-use xo_sdk::xo::{Action, Collection, Filter, FinishedTask};
+use xo_sdk::prelude::*;
+use xo_sdk::xo::FinishedTask;
 
 /// What the tour saw and did.
 #[derive(Debug)]
@@ -32,20 +32,21 @@ pub struct Tour {
     /// The names of the running VMs, sorted.
     pub running: Vec<String>,
     /// The SR that was rescanned.
-    pub sr: String,
+    pub sr: SrId,
     /// Its scan task, finished.
     pub task: FinishedTask,
 }
 
 /// List, filter, act.
-pub async fn run(client: &xo_sdk::Client) -> Result<Tour, BoxError> {
-    // 1. A typed collection. Without `select`, XO answers hrefs only;
+pub async fn run(client: &Client) -> Result<Tour, BoxError> {
+    // 1. A typed collection. Without `select`, XO answers references
+    //    only (`Href<VmId>`);
     //    with it, objects holding the requested fields (the others are
     //    `None`). `GET /rest/v0/vms?fields=name_label,power_state`
     let vms: Vec<Vm> = client
         .vms()
         .list()
-        .select(["name_label", "power_state"])
+        .select([Vm::NAME_LABEL, Vm::POWER_STATE])
         .send()
         .await?;
     let mut by_power_state = BTreeMap::new();
@@ -66,8 +67,8 @@ pub async fn run(client: &xo_sdk::Client) -> Result<Tour, BoxError> {
     let running: Vec<Vm> = client
         .vms()
         .list()
-        .filter(Filter::eq("power_state", "Running"))
-        .select(["name_label"])
+        .filter(Filter::eq(Vm::POWER_STATE, "Running"))
+        .select([Vm::NAME_LABEL])
         .send()
         .await?;
     let mut running: Vec<String> = running
@@ -83,7 +84,7 @@ pub async fn run(client: &xo_sdk::Client) -> Result<Tour, BoxError> {
     let srs: Vec<Sr> = client
         .srs()
         .list()
-        .select(["id", "name_label", "content_type", "shared"])
+        .select([Sr::ID, Sr::NAME_LABEL, Sr::CONTENT_TYPE, Sr::SHARED])
         .send()
         .await?;
     let sr = srs
@@ -94,7 +95,7 @@ pub async fn run(client: &xo_sdk::Client) -> Result<Tour, BoxError> {
     let sr_id = sr.id.clone().ok_or("an SR without id")?;
     let sr_name = sr.name_label.as_deref().unwrap_or_default();
 
-    let task = client.srs().scan(&sr_id).submit().await?;
+    let task = client.srs().scan(&sr_id).send().await?;
     println!("\nRescanning SR {sr_name:?}: task {}", task.id());
     let done = task.wait().await?;
     if let Some(failure) = done.failure() {

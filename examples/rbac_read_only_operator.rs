@@ -16,8 +16,8 @@
 mod common;
 
 use common::BoxError;
-use xo_sdk::types::AclEffect;
-use xo_sdk::xo::CreatedId;
+use xo_sdk::prelude::*;
+use xo_sdk::types::{AclEffect, AclPrivilegeId};
 
 /// The resources the role may read.
 pub const READABLE: [&str; 3] = ["vm", "host", "pool"];
@@ -26,51 +26,46 @@ pub const READABLE: [&str; 3] = ["vm", "host", "pool"];
 #[derive(Debug)]
 pub struct ReadOnlyRole {
     /// The new role.
-    pub role: String,
+    pub role: AclRoleId,
     /// Its privileges, one per resource of [`READABLE`].
-    pub privileges: Vec<String>,
+    pub privileges: Vec<AclPrivilegeId>,
     /// The user it is attached to.
-    pub user: String,
+    pub user: UserId,
 }
 
 /// Create the role `role_name` and attach it to `user` (an id or a user
 /// name).
-pub async fn run(
-    client: &xo_sdk::Client,
-    user: &str,
-    role_name: &str,
-) -> Result<ReadOnlyRole, BoxError> {
+pub async fn run(client: &Client, user: &str, role_name: &str) -> Result<ReadOnlyRole, BoxError> {
     // Resolve the user first: a typo should not leave a role behind.
     let user_name = user;
-    let user = common::resolve(client.users().list(), "name", user, "user").await?;
+    let user = common::user(client, user)
+        .await?
+        .id
+        .ok_or("XO sent a user without id")?;
 
-    let role: CreatedId = client
+    let role: AclRoleId = client
         .acl_roles()
         .create(role_name)
         .description("Read-only access to all VMs and hosts")
-        .send_as()
+        .send()
         .await?;
-    println!("Created role {role_name:?}: {}", role.id);
+    println!("Created role {role_name:?}: {role}");
 
     let mut privileges = Vec::new();
     for resource in READABLE {
-        let privilege: CreatedId = client
+        let privilege: AclPrivilegeId = client
             .acl_privileges()
-            .create(&role.id, resource, "read", AclEffect::Allow)
-            .send_as()
+            .create(&role, resource, "read", AclEffect::Allow)
+            .send()
             .await?;
-        println!("  allow read on {resource}: {}", privilege.id);
-        privileges.push(privilege.id);
+        println!("  allow read on {resource}: {privilege}");
+        privileges.push(privilege);
     }
 
-    client
-        .acl_roles()
-        .attach_to_user(&role.id, &user)
-        .send()
-        .await?;
+    client.acl_roles().attach_to_user(&role, &user).send().await?;
     println!("Attached to user {user_name}");
     Ok(ReadOnlyRole {
-        role: role.id,
+        role,
         privileges,
         user,
     })

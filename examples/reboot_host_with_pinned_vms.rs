@@ -21,31 +21,34 @@
 mod common;
 
 use common::BoxError;
-use xo_sdk::xo::{Action, Collection, FinishedTask};
+use xo_sdk::prelude::*;
+use xo_sdk::xo::FinishedTask;
 
 /// How the reboot went.
 #[derive(Debug)]
 pub struct Reboot {
     /// The host.
-    pub host: String,
+    pub host: HostId,
     /// The VMs resident on it before the reboot.
-    pub residents_before: Vec<String>,
+    pub residents_before: Vec<VmId>,
     /// The VMs resident on it after.
-    pub residents_after: Vec<String>,
+    pub residents_after: Vec<VmId>,
     /// The smart_reboot task.
     pub task: FinishedTask,
 }
 
 /// Smart-reboot `host` and wait for it.
-pub async fn run(client: &xo_sdk::Client, host: &str) -> Result<Reboot, BoxError> {
+pub async fn run(client: &Client, host: &HostId) -> Result<Reboot, BoxError> {
     let before = client.hosts().get(host).send().await?;
-    let name = before.name_label.unwrap_or_default();
+    let name = before.name_label.clone().unwrap_or_default();
     // `residentVms` lists the host's control domain (dom0) too.
-    let guests = |vms: Option<Vec<String>>, dom0: &Option<String>| -> Vec<String> {
-        let vms = vms.unwrap_or_default().into_iter();
-        vms.filter(|vm| Some(vm) != dom0.as_ref()).collect()
+    let guests = |host: Host| -> Vec<VmId> {
+        let dom0 = host.control_domain;
+        let vms = host.resident_vms.unwrap_or_default().into_iter();
+        vms.filter(|vm| Some(vm.as_str()) != dom0.as_deref())
+            .collect()
     };
-    let residents_before = guests(before.resident_vms, &before.control_domain);
+    let residents_before = guests(before);
     println!(
         "Smart-rebooting {name:?} with {} resident VMs",
         residents_before.len()
@@ -55,7 +58,7 @@ pub async fn run(client: &xo_sdk::Client, host: &str) -> Result<Reboot, BoxError
         .hosts()
         .smart_reboot(host)
         .bypass_blocked_suspend(false)
-        .submit()
+        .send()
         .await?;
     println!("smart_reboot runs as task {}", task.id());
     let done = task.wait().await?;
@@ -63,8 +66,7 @@ pub async fn run(client: &xo_sdk::Client, host: &str) -> Result<Reboot, BoxError
         return Err(failure.into());
     }
 
-    let after = client.hosts().get(host).send().await?;
-    let residents_after = guests(after.resident_vms, &after.control_domain);
+    let residents_after = guests(client.hosts().get(host).send().await?);
     let resumed = residents_before
         .iter()
         .filter(|vm| residents_after.contains(vm))
@@ -75,7 +77,7 @@ pub async fn run(client: &xo_sdk::Client, host: &str) -> Result<Reboot, BoxError
         residents_before.len()
     );
     Ok(Reboot {
-        host: host.to_owned(),
+        host: host.clone(),
         residents_before,
         residents_after,
         task: done,
@@ -88,12 +90,13 @@ async fn main() -> Result<(), BoxError> {
     common::require_yes(&target, "This suspends the host's VMs and reboots it");
     let client = &target.client;
     let host = match common::positional_args().first() {
-        Some(wanted) => {
-            common::resolve(client.hosts().list(), "name_label", wanted, "host").await?
-        }
+        Some(wanted) => common::host(client, wanted)
+            .await?
+            .id
+            .ok_or("XO sent a host without id")?,
         None if target.is_simulated() => {
-            let hosts = client.hosts().list().refs().await?;
-            hosts.first().ok_or("no host")?.id().to_owned()
+            let hosts = client.hosts().list().send().await?;
+            hosts.first().ok_or("no host")?.id()
         }
         None => return Err("name the host (id or name)".into()),
     };

@@ -16,26 +16,24 @@
 mod common;
 
 use common::BoxError;
-use xo_sdk::types::BackupRepository;
-use xo_sdk::xo::CreatedId;
+use xo_sdk::prelude::*;
 
 /// Register the repository `name` at `url` (`nfs://host:/path`,
 /// `smb://…`, `s3://…`, `file:///…`) and return it as XO shows it.
 pub async fn run(
-    client: &xo_sdk::Client,
+    client: &Client,
     name: &str,
     url: &str,
 ) -> Result<BackupRepository, BoxError> {
-    let created: CreatedId = client
+    let id: BackupRepositoryId = client
         .backup_repositories()
         .create(name, url)
-        .send_as()
+        .send()
         .await?;
-    let repo = client.backup_repositories().get(&created.id).send().await?;
+    let repo = client.backup_repositories().get(&id).send().await?;
     println!(
-        "Backup repository {:?} ({}): {}, {}",
+        "Backup repository {:?} ({id}): {}, {}",
         repo.name.as_deref().unwrap_or_default(),
-        created.id,
         repo.url.as_deref().unwrap_or_default(),
         if repo.enabled == Some(true) {
             "enabled"

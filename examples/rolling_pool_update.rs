@@ -19,13 +19,14 @@ mod common;
 
 use common::BoxError;
 use futures::TryStreamExt;
-use xo_sdk::xo::{Action, FinishedTask};
+use xo_sdk::prelude::*;
+use xo_sdk::xo::FinishedTask;
 
 /// How the update went.
 #[derive(Debug)]
 pub struct Update {
     /// The pool.
-    pub pool: String,
+    pub pool: PoolId,
     /// The task states seen while following it, the last one final.
     pub states_seen: usize,
     /// The final task.
@@ -33,13 +34,13 @@ pub struct Update {
 }
 
 /// Run a rolling update of the first pool and follow it to its end.
-pub async fn run(client: &xo_sdk::Client) -> Result<Update, BoxError> {
+pub async fn run(client: &Client) -> Result<Update, BoxError> {
     let pool = common::first_pool(client).await?;
     let task = client
         .pools()
         .rolling_update(&pool)
         .shutdown_pinned_vms(true)
-        .submit()
+        .send()
         .await?;
     println!("Rolling update of pool {pool}: task {}", task.id());
 

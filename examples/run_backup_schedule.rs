@@ -15,30 +15,30 @@
 mod common;
 
 use common::BoxError;
-use xo_sdk::types::BackupLog;
-use xo_sdk::xo::{Action, Collection, Filter};
+use xo_sdk::prelude::*;
+use xo_sdk::types::{BackupLog, Schedule, ScheduleId};
 
 /// What was run.
 #[derive(Debug)]
 pub struct BackupRun {
     /// The schedule.
-    pub schedule: String,
+    pub schedule: ScheduleId,
     /// Its backup job.
-    pub job: String,
+    pub job: BackupJobId,
     /// The run_schedule task.
-    pub task_id: String,
+    pub task_id: TaskId,
     /// The job's newest backup log after the run, if XO shows one.
     pub latest_log: Option<BackupLog>,
 }
 
 /// Run the schedule named `name` and wait for it.
-pub async fn run(client: &xo_sdk::Client, name: &str) -> Result<BackupRun, BoxError> {
+pub async fn run(client: &Client, name: &str) -> Result<BackupRun, BoxError> {
     // A complex-matcher `name:…` matches substrings: keep the exact name.
     let schedules = client
         .schedules()
         .list()
-        .filter(Filter::eq("name", name))
-        .select(["id", "name", "jobId"])
+        .filter(Filter::eq(Schedule::NAME, name))
+        .select([Schedule::ID, Schedule::NAME, Schedule::JOB_ID])
         .send()
         .await?;
     let schedule = schedules
@@ -50,20 +50,26 @@ pub async fn run(client: &xo_sdk::Client, name: &str) -> Result<BackupRun, BoxEr
     };
     println!("Running schedule {name:?} ({id}) of backup job {job}");
 
-    let task = client.schedules().run(&id).submit().await?;
+    let task = client.schedules().run(&id).send().await?;
     println!("run_schedule runs as task {}", task.id());
     task.result().await?;
 
     let logs = client
         .backup_logs()
         .list()
-        .filter(Filter::eq("jobId", &job))
-        .select(["id", "jobId", "status", "start", "end"])
+        .filter(Filter::eq(BackupLog::JOB_ID, job.as_str()))
+        .select([
+            BackupLog::ID,
+            BackupLog::JOB_ID,
+            BackupLog::STATUS,
+            BackupLog::START,
+            BackupLog::END,
+        ])
         .send()
         .await?;
     let latest_log = logs
         .into_iter()
-        .filter(|l| l.job_id.as_deref() == Some(job.as_str()))
+        .filter(|l| l.job_id.as_ref() == Some(&job))
         .max_by_key(|l| l.start);
     match &latest_log {
         Some(log) => println!("Newest backup log {:?}: {:?}", log.id, log.status),
@@ -72,7 +78,7 @@ pub async fn run(client: &xo_sdk::Client, name: &str) -> Result<BackupRun, BoxEr
     Ok(BackupRun {
         schedule: id,
         job,
-        task_id: task.id().to_owned(),
+        task_id: task.id(),
         latest_log,
     })
 }

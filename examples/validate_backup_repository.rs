@@ -16,18 +16,8 @@
 mod common;
 
 use common::BoxError;
-use serde::Deserialize;
-use xo_sdk::xo::{Action, Collection};
-
-/// A benchmark's result.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Benchmark {
-    /// Bytes per second read.
-    pub read_rate: f64,
-    /// Bytes per second written.
-    pub write_rate: f64,
-}
+use xo_sdk::prelude::*;
+use xo_sdk::types::BackupRepositoryBenchmark;
 
 /// The verdict.
 #[derive(Debug)]
@@ -35,39 +25,32 @@ pub enum Verdict {
     /// XO cannot reach or use the repository.
     Unreachable {
         /// The repository.
-        repository: String,
+        repository: BackupRepositoryId,
         /// What XO said.
         reason: String,
     },
     /// Reachable, and this fast.
     Benchmarked {
         /// The repository.
-        repository: String,
+        repository: BackupRepositoryId,
         /// The benchmark task.
-        task_id: String,
-        /// Its result.
-        benchmark: Benchmark,
+        task_id: TaskId,
+        /// Its result: bytes per second read and written.
+        benchmark: BackupRepositoryBenchmark,
     },
 }
 
 /// Check the repository `wanted` (an id or a name; the first one when
 /// `None`).
-pub async fn run(client: &xo_sdk::Client, wanted: Option<&str>) -> Result<Verdict, BoxError> {
+pub async fn run(client: &Client, wanted: Option<&str>) -> Result<Verdict, BoxError> {
     let repository = match wanted {
-        Some(w) => {
-            common::resolve(client.backup_repositories().list(), "name", w, "repository").await?
-        }
+        Some(w) => common::backup_repository(client, w)
+            .await?
+            .id
+            .ok_or("XO sent a repository without id")?,
         None => {
-            let repos = client
-                .backup_repositories()
-                .list()
-                .select(["id", "name"])
-                .send()
-                .await?;
-            repos
-                .into_iter()
-                .find_map(|r| r.id)
-                .ok_or("XO has no backup repository")?
+            let repos = client.backup_repositories().list().send().await?;
+            repos.first().ok_or("XO has no backup repository")?.id()
         }
     };
 
@@ -93,17 +76,18 @@ pub async fn run(client: &xo_sdk::Client, wanted: Option<&str>) -> Result<Verdic
     let task = client
         .backup_repositories()
         .benchmark(&repository)
-        .submit()
+        .send()
         .await?;
-    let benchmark: Benchmark = task.result_as().await?;
+    let benchmark: BackupRepositoryBenchmark = task.result().await?;
+    let mb_per_s = |rate: Option<f64>| rate.map_or("?".to_owned(), |r| format!("{:.0}", r / 1e6));
     println!(
-        "  read {:.0} MB/s, write {:.0} MB/s",
-        benchmark.read_rate / 1e6,
-        benchmark.write_rate / 1e6
+        "  read {} MB/s, write {} MB/s",
+        mb_per_s(benchmark.read_rate),
+        mb_per_s(benchmark.write_rate)
     );
     Ok(Verdict::Benchmarked {
         repository,
-        task_id: task.id().to_owned(),
+        task_id: task.id(),
         benchmark,
     })
 }

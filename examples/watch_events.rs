@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use common::BoxError;
 use futures::TryStreamExt;
-use xo_sdk::types::Vm;
-use xo_sdk::xo::{Action, Collection, CreatedId, Event, Filter};
+use xo_sdk::prelude::*;
+use xo_sdk::xo::Event;
 
 /// The name of the VM the simulated changes make.
 pub const DEMO_VM: &str = "watch-events-demo";
@@ -37,7 +37,7 @@ pub struct Seen {
     /// `add`, `update` or `remove`.
     pub kind: &'static str,
     /// The VM's id.
-    pub id: String,
+    pub id: VmId,
     /// Its fields, as the event carried them (`None` for a removal).
     pub vm: Option<Vm>,
 }
@@ -53,7 +53,7 @@ pub struct Limits {
 
 /// Watch VM events within `limits`; with `make_changes`, make some.
 pub async fn run(
-    client: &xo_sdk::Client,
+    client: &Client,
     limits: Limits,
     make_changes: bool,
 ) -> Result<Vec<Seen>, BoxError> {
@@ -61,7 +61,7 @@ pub async fn run(
     // after it is missed.
     let mut events = client
         .event_stream()
-        .subscribe("VM", ["name_label", "power_state"])
+        .subscribe("VM", [Vm::NAME_LABEL.name(), Vm::POWER_STATE.name()])
         .open()
         .await?;
     println!(
@@ -70,7 +70,7 @@ pub async fn run(
     );
 
     // The id of the VM the changes made, once it exists.
-    let demo = Arc::new(Mutex::new(None::<String>));
+    let demo = Arc::new(Mutex::new(None::<VmId>));
     let changes = make_changes.then(|| {
         let client = client.clone();
         let demo = demo.clone();
@@ -98,7 +98,7 @@ pub async fn run(
             }
             _ => continue,
         };
-        let id = change.id().unwrap_or_default().to_owned();
+        let id = VmId::new(change.id().unwrap_or_default());
         let vm: Option<Vm> = (kind != "remove").then(|| change.decode()).transpose()?;
         match &vm {
             Some(vm) => println!(
@@ -113,7 +113,7 @@ pub async fn run(
         let demo_removed = kind == "remove"
             && demo
                 .lock()
-                .is_ok_and(|d| d.as_deref() == Some(seen[seen.len() - 1].id.as_str()));
+                .is_ok_and(|d| d.as_ref() == Some(&seen[seen.len() - 1].id));
         if demo_removed {
             break;
         }
@@ -128,34 +128,30 @@ pub async fn run(
 
 /// Clone a halted VM, start and stop the clone, and delete it.
 async fn make_some_changes(
-    client: &xo_sdk::Client,
-    demo: &Mutex<Option<String>>,
+    client: &Client,
+    demo: &Mutex<Option<VmId>>,
 ) -> Result<(), BoxError> {
     let halted = client
         .vms()
         .list()
-        .filter(Filter::eq("power_state", "Halted"))
-        .refs()
+        .filter(Filter::eq(Vm::POWER_STATE, "Halted"))
+        .send()
         .await?;
-    let source = halted
-        .first()
-        .ok_or("no halted VM to clone")?
-        .id()
-        .to_owned();
+    let source = halted.first().ok_or("no halted VM to clone")?.id();
 
     let task = client
         .vms()
         .clone_vm(&source)
         .name_label(DEMO_VM)
-        .submit()
+        .send()
         .await?;
-    let clone: CreatedId = task.result_as().await?;
+    let clone: VmId = task.result().await?;
     if let Ok(mut d) = demo.lock() {
-        *d = Some(clone.id.clone());
+        *d = Some(clone.clone());
     }
-    client.vms().start(&clone.id).run_sync().await?;
-    client.vms().hard_shutdown(&clone.id).run_sync().await?;
-    client.vms().delete(&clone.id).send().await?;
+    client.vms().start(&clone).run_sync().await?;
+    client.vms().hard_shutdown(&clone).run_sync().await?;
+    client.vms().delete(&clone).send().await?;
     Ok(())
 }
 

@@ -52,6 +52,10 @@ mod host_stats_last_hour;
 mod import_vdi;
 
 #[allow(dead_code)]
+#[path = "../examples/inventory_report.rs"]
+mod inventory_report;
+
+#[allow(dead_code)]
 #[path = "../examples/list_running_vms.rs"]
 mod list_running_vms;
 
@@ -99,8 +103,8 @@ mod validate_backup_repository;
 #[path = "../examples/watch_events.rs"]
 mod watch_events;
 
-use xo_sdk::types::{BackupLogStatus, PowerState, TaskStatus};
-use xo_sdk::xo::Collection;
+use xo_sdk::prelude::*;
+use xo_sdk::types::{BackupLogStatus, TaskStatus};
 
 use support::sim;
 
@@ -111,15 +115,17 @@ async fn create_and_start_vm() {
         .await
         .unwrap();
     assert_eq!(made.power_state, Some(PowerState::Running));
-    let vm = sim.object("vms", &made.vm_id).expect("the VM exists");
+    let vm = sim.object("vms", made.vm_id.as_str()).expect("the VM exists");
     assert_eq!(vm["name_label"], "my-new-vm");
     assert_eq!(vm["power_state"], "Running");
     assert_eq!(vm["memory"]["size"], 2u64 * 1024 * 1024 * 1024);
-    let template = sim.object("vm-templates", &made.template).unwrap();
+    let template = sim
+        .object("vm-templates", made.template.as_str())
+        .unwrap();
     assert!(template["name_label"].as_str().unwrap().contains("Debian"));
     assert_eq!(vm["$pool"], template["$pool"]);
     assert_eq!(
-        sim.object("tasks", &made.task_id).unwrap()["status"],
+        sim.object("tasks", made.task_id.as_str()).unwrap()["status"],
         "success"
     );
 
@@ -134,7 +140,7 @@ async fn create_and_start_vm() {
 async fn rolling_pool_update() {
     let (sim, client) = sim().await;
     let update = rolling_pool_update::run(&client).await.unwrap();
-    assert_eq!(update.pool, sim.ids("pools")[0]);
+    assert_eq!(update.pool.as_str(), sim.ids("pools")[0]);
     assert_eq!(update.task.status(), &TaskStatus::Success);
     assert_eq!(update.task.object_id(), Some(update.pool.as_str()));
     assert!(update.states_seen >= 1);
@@ -147,14 +153,14 @@ async fn run_backup_schedule() {
     let (sim, client) = sim().await;
     let logs_before = sim.objects("backup-logs").len();
     let run = run_backup_schedule::run(&client, "nightly").await.unwrap();
-    let schedule = sim.object("schedules", &run.schedule).unwrap();
+    let schedule = sim.object("schedules", run.schedule.as_str()).unwrap();
     assert_eq!(schedule["name"], "nightly");
     assert_eq!(schedule["jobId"], run.job.as_str());
     assert_eq!(sim.objects("backup-logs").len(), logs_before + 1);
     let log = run.latest_log.expect("a backup log");
     assert_eq!(log.status, Some(BackupLogStatus::Success));
     assert_eq!(
-        sim.object("tasks", &run.task_id).unwrap()["status"],
+        sim.object("tasks", run.task_id.as_str()).unwrap()["status"],
         "success"
     );
 
@@ -234,7 +240,7 @@ async fn quickstart() {
     running.sort();
     assert_eq!(tour.running, running);
 
-    let sr = sim.object("srs", &tour.sr).unwrap();
+    let sr = sim.object("srs", tour.sr.as_str()).unwrap();
     assert_ne!(sr["content_type"], "iso");
     assert_eq!(tour.task.status(), &TaskStatus::Success);
     let task = sim.object("tasks", tour.task.id().unwrap()).unwrap();
@@ -264,6 +270,117 @@ async fn list_running_vms() {
 }
 
 #[tokio::test]
+async fn inventory_report() {
+    let (sim, client) = sim().await;
+    // More VMs than any page size, in both pools, with names that sort
+    // differently from their ids, and a pool without VMs.
+    let template = sim.find_by_name("vms", "app-03").unwrap();
+    let pool_ids = sim.ids("pools");
+    for i in 0..300 {
+        let mut vm = template.clone();
+        vm["id"] = format!("bulk-{i:03}").into();
+        vm["uuid"] = vm["id"].clone();
+        vm["name_label"] = format!("bulk-{:03}", 299 - i).into();
+        let pool = &pool_ids[i % pool_ids.len()];
+        vm["$pool"] = pool.as_str().into();
+        vm["$poolId"] = pool.as_str().into();
+        vm["$container"] = pool.as_str().into();
+        sim.put_object("vms", vm).unwrap();
+    }
+    let mut empty = sim.objects("pools")[0].clone();
+    empty["id"] = "empty-pool".into();
+    empty["name_label"] = "Empty".into();
+    sim.put_object("pools", empty).unwrap();
+
+    let report = inventory_report::run(&client).await.unwrap();
+
+    // Every VM, once.
+    let mut ids: Vec<&str> = report.vms.iter().map(|v| v.id.as_str()).collect();
+    ids.sort();
+    let mut expected = sim.ids("vms");
+    expected.sort();
+    assert_eq!(expected.len(), 320);
+    assert_eq!(ids, expected);
+
+    // Sorted by pool name, then VM name.
+    let keys: Vec<(&str, &str)> = report
+        .vms
+        .iter()
+        .map(|v| (v.pool_name.as_str(), v.name.as_str()))
+        .collect();
+    assert!(keys.is_sorted(), "{keys:?}");
+
+    // The count of every pool (the one without VMs too), in the same order.
+    let pools = sim.objects("pools");
+    assert_eq!(report.pools.len(), pools.len());
+    for pool in &pools {
+        let id = pool["id"].as_str().unwrap();
+        let count = report
+            .pools
+            .iter()
+            .find(|c| c.pool.as_ref().map(PoolId::as_str) == Some(id))
+            .expect("the pool is reported");
+        assert_eq!(count.name, pool["name_label"].as_str().unwrap());
+        assert_eq!(count.vms, ids_where(&sim, "vms", "$pool", id).len(), "{id}");
+        assert_eq!(
+            count.vms,
+            report.vms.iter().filter(|v| v.pool == count.pool).count()
+        );
+    }
+    assert!(report.pools.iter().any(|c| c.name == "Empty" && c.vms == 0));
+    let names: Vec<&str> = report.pools.iter().map(|c| c.name.as_str()).collect();
+    assert!(names.is_sorted(), "{names:?}");
+
+    // Each VM's fields, as the simulator has them; the host only when the
+    // VM's container is a host.
+    for line in &report.vms {
+        let vm = sim.object("vms", line.id.as_str()).unwrap();
+        assert_eq!(line.name, vm["name_label"].as_str().unwrap());
+        assert_eq!(line.power(), vm["power_state"].as_str().unwrap());
+        assert_eq!(line.vcpus, vm["CPUs"]["number"].as_i64());
+        assert_eq!(line.memory, vm["memory"]["size"].as_i64());
+        let tags: Vec<&str> = vm["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert_eq!(line.tags, tags);
+        let container = vm["$container"].as_str().unwrap();
+        let host = sim.object("hosts", container);
+        assert_eq!(
+            line.host.as_deref(),
+            host.as_ref().map(|h| h["name_label"].as_str().unwrap()),
+            "{}",
+            line.name
+        );
+        if line.power() == "Running" {
+            assert!(line.host.is_some(), "{}", line.name);
+        }
+        if line.power() == "Halted" {
+            assert_eq!(line.host, None, "{}", line.name);
+        }
+    }
+
+    // The text: a heading with the count per pool, one line per VM.
+    let text = report.render();
+    for count in &report.pools {
+        assert!(
+            text.contains(&format!("Pool {:?}: {} VM", count.name, count.vms)),
+            "{text}"
+        );
+    }
+    for line in &report.vms {
+        let rows = text
+            .lines()
+            .filter(|l| l.split_whitespace().next() == Some(line.name.as_str()))
+            .count();
+        assert_eq!(rows, 1, "{}", line.name);
+    }
+    assert!(text.ends_with("320 VMs in 3 pools\n"), "{text}");
+}
+
+#[tokio::test]
 async fn attach_disk_to_running_vm() {
     let (sim, client) = sim().await;
     let disk = attach_disk_to_running_vm::run(
@@ -277,14 +394,14 @@ async fn attach_disk_to_running_vm() {
     .unwrap();
 
     let vm = sim.find_by_name("vms", "web-01").unwrap();
-    assert_eq!(disk.vm, vm["id"].as_str().unwrap());
+    assert_eq!(disk.vm.as_str(), vm["id"]);
     let pool = sim.object("pools", vm["$pool"].as_str().unwrap()).unwrap();
-    assert_eq!(disk.sr, pool["default_SR"].as_str().unwrap());
-    let vdi = sim.object("vdis", &disk.vdi).unwrap();
+    assert_eq!(disk.sr.as_str(), pool["default_SR"]);
+    let vdi = sim.object("vdis", disk.vdi.as_str()).unwrap();
     assert_eq!(vdi["name_label"], "data-disk");
     assert_eq!(vdi["size"], 53_687_091_200u64);
     assert_eq!(vdi["$SR"], disk.sr.as_str());
-    let vbd = sim.object("vbds", &disk.vbd).unwrap();
+    let vbd = sim.object("vbds", disk.vbd.as_str()).unwrap();
     assert_eq!(vbd["VM"], disk.vm.as_str());
     assert_eq!(vbd["VDI"], disk.vdi.as_str());
     assert_eq!(vbd["attached"], true);
@@ -302,7 +419,7 @@ async fn attach_disk_to_running_vm() {
 async fn host_maintenance() {
     let (sim, client) = sim().await;
     let host = host_maintenance::evacuable_host(&client).await.unwrap();
-    let h = sim.object("hosts", &host).unwrap();
+    let h = sim.object("hosts", host.as_str()).unwrap();
     let control_domain = h["controlDomain"].clone();
 
     let sim_ref = &sim;
@@ -325,15 +442,13 @@ async fn host_maintenance() {
 
     assert!(!done.moved.is_empty());
     for (vm, now_on) in &done.moved {
-        let vm = sim.object("vms", vm).unwrap();
+        let vm = sim.object("vms", vm.as_str()).unwrap();
         assert_ne!(vm["$container"], host.as_str());
-        assert_eq!(now_on.as_deref(), vm["$container"].as_str());
-        assert_eq!(
-            sim.object("hosts", now_on.as_deref().unwrap()).unwrap()["$pool"],
-            h["$pool"]
-        );
+        let now_on = now_on.as_ref().expect("a container").as_str();
+        assert_eq!(vm["$container"], now_on);
+        assert_eq!(sim.object("hosts", now_on).unwrap()["$pool"], h["$pool"]);
     }
-    assert_eq!(sim.object("hosts", &host).unwrap()["enabled"], true);
+    assert_eq!(sim.object("hosts", host.as_str()).unwrap()["enabled"], true);
     let disables = tasks_with_param(&sim, "evacuate", true.into());
     assert_eq!(disables.len(), 1);
     assert_eq!(disables[0]["properties"]["objectId"], host.as_str());
@@ -343,7 +458,7 @@ async fn host_maintenance() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("stays disabled"), "{err}");
-    assert_eq!(sim.object("hosts", &host).unwrap()["enabled"], false);
+    assert_eq!(sim.object("hosts", host.as_str()).unwrap()["enabled"], false);
 }
 
 #[tokio::test]
@@ -355,7 +470,7 @@ async fn maintenance_mode_across_reboot() {
     let host = maintenance_mode_across_reboot::first_non_master(&client)
         .await
         .unwrap();
-    let start_before = sim.object("hosts", &host).unwrap()["startTime"].clone();
+    let start_before = sim.object("hosts", host.as_str()).unwrap()["startTime"].clone();
 
     let sim_ref = &sim;
     let host_ref = host.as_str();
@@ -377,7 +492,7 @@ async fn maintenance_mode_across_reboot() {
     .unwrap();
     assert_eq!(done.host, host);
 
-    let h = sim.object("hosts", &host).unwrap();
+    let h = sim.object("hosts", host.as_str()).unwrap();
     assert_eq!(h["power_state"], "Running");
     assert_eq!(h["enabled"], true);
     assert_ne!(h["startTime"], start_before);
@@ -410,7 +525,10 @@ async fn maintenance_mode_across_reboot() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("not running"), "{err}");
-    assert_eq!(sim.object("hosts", &host).unwrap()["power_state"], "Halted");
+    assert_eq!(
+        sim.object("hosts", host.as_str()).unwrap()["power_state"],
+        "Halted"
+    );
 }
 
 #[tokio::test]
@@ -418,7 +536,7 @@ async fn reboot_host_with_pinned_vms() {
     let (sim, client) = sim().await;
     let host = sim.find_by_name("hosts", "xcp-host-01").unwrap();
     let host_id = host["id"].as_str().unwrap();
-    let reboot = reboot_host_with_pinned_vms::run(&client, host_id)
+    let reboot = reboot_host_with_pinned_vms::run(&client, &HostId::new(host_id))
         .await
         .unwrap();
 
@@ -428,11 +546,8 @@ async fn reboot_host_with_pinned_vms() {
     assert_eq!(task["properties"]["params"]["bypassBlockedSuspend"], false);
     // The guests (not dom0) are resumed where they were.
     assert!(!reboot.residents_before.is_empty());
-    assert!(
-        !reboot
-            .residents_before
-            .contains(&host["controlDomain"].as_str().unwrap().to_owned())
-    );
+    let dom0 = host["controlDomain"].as_str().unwrap();
+    assert!(reboot.residents_before.iter().all(|vm| vm.as_str() != dom0));
     assert_eq!(reboot.residents_before, reboot.residents_after);
     let after = sim.object("hosts", host_id).unwrap();
     assert_ne!(after["startTime"], host["startTime"]);
@@ -465,12 +580,16 @@ async fn validate_backup_repository() {
     else {
         panic!("{verdict:?}");
     };
-    assert_eq!(repository, repo_id);
+    assert_eq!(repository.as_str(), repo_id);
     assert_eq!(benchmarks(&sim), before + 1);
     let last = &sim.object("backup-repositories", &repo_id).unwrap()["benchmarks"][before];
-    assert_eq!(Some(benchmark.read_rate), last["readRate"].as_f64());
-    assert_eq!(Some(benchmark.write_rate), last["writeRate"].as_f64());
-    assert_eq!(sim.object("tasks", &task_id).unwrap()["status"], "success");
+    assert!(benchmark.read_rate.is_some() && benchmark.write_rate.is_some());
+    assert_eq!(benchmark.read_rate, last["readRate"].as_f64());
+    assert_eq!(benchmark.write_rate, last["writeRate"].as_f64());
+    assert_eq!(
+        sim.object("tasks", task_id.as_str()).unwrap()["status"],
+        "success"
+    );
 
     // A disabled repository is unreachable: no benchmark is started.
     sim.update_object("backup-repositories", &repo_id, |r| {
@@ -507,13 +626,13 @@ async fn rbac_read_only_operator() {
         .await
         .unwrap();
 
-    let role = sim.object("acl-roles", &made.role).unwrap();
+    let role = sim.object("acl-roles", made.role.as_str()).unwrap();
     assert_eq!(role["name"], "operator-readonly");
     assert_eq!(role["userIds"], serde_json::json!([operator_id]));
     assert_eq!(role["privilegeIds"], serde_json::json!(made.privileges));
     let mut resources = Vec::new();
     for id in &made.privileges {
-        let p = sim.object("acl-privileges", id).unwrap();
+        let p = sim.object("acl-privileges", id.as_str()).unwrap();
         assert_eq!(
             (&p["action"], &p["effect"]),
             (&"read".into(), &"allow".into())
@@ -543,21 +662,16 @@ async fn group_based_access() {
         .await
         .unwrap();
 
-    let group = sim.object("groups", &team.group).unwrap();
+    let group = sim.object("groups", team.group.as_str()).unwrap();
     assert_eq!(group["name"], "devops-team");
-    let member_ids: Vec<String> = members
+    let member_ids: Vec<UserId> = members
         .iter()
-        .map(|m| {
-            sim.find_by_name("users", m).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+        .map(|m| UserId::new(sim.find_by_name("users", m).unwrap()["id"].as_str().unwrap()))
         .collect();
     assert_eq!(group["users"], serde_json::json!(member_ids));
     assert_eq!(team.users, member_ids);
     assert_eq!(group["aclRoleIds"], serde_json::json!([team.role]));
-    let role = sim.object("acl-roles", &team.role).unwrap();
+    let role = sim.object("acl-roles", team.role.as_str()).unwrap();
     assert_eq!(role["name"], "VM operator");
     assert!(
         role["groupIds"]
@@ -588,7 +702,7 @@ async fn add_pool_server() {
     .await
     .unwrap();
     let id = server.id.clone().unwrap();
-    let s = sim.object("servers", &id).unwrap();
+    let s = sim.object("servers", id.as_str()).unwrap();
     assert_eq!(s["host"], "xcp.example.com");
     assert_eq!(s["label"], "production-pool");
     assert_eq!(s["username"], "root");
@@ -609,14 +723,16 @@ async fn provision_vm_from_template() {
         .await
         .unwrap();
     let id = made.vm.id.clone().unwrap();
-    let vm = sim.object("vms", &id).unwrap();
+    let vm = sim.object("vms", id.as_str()).unwrap();
     assert_eq!(vm["name_label"], "fresh-debian");
     assert_eq!(vm["power_state"], "Running");
     assert_eq!(vm["memory"]["size"], provision_vm_from_template::MEMORY);
-    let template = sim.object("vm-templates", &made.template).unwrap();
+    let template = sim
+        .object("vm-templates", made.template.as_str())
+        .unwrap();
     assert!(template["name_label"].as_str().unwrap().contains("Debian"));
     assert_eq!(vm["$pool"], template["$pool"]);
-    assert_eq!(made.pool, vm["$pool"].as_str().unwrap());
+    assert_eq!(made.pool.as_str(), vm["$pool"]);
     // Synchronous: the task was over when create_vm answered.
     let create = sim
         .objects("tasks")
@@ -630,7 +746,7 @@ async fn provision_vm_from_template() {
 #[tokio::test]
 async fn host_stats_last_hour() {
     let (sim, client) = sim().await;
-    let host = sim.ids("hosts")[0].clone();
+    let host = HostId::new(sim.ids("hosts")[0].clone());
     let summary = host_stats_last_hour::run(&client, &host).await.unwrap();
 
     // The same figures, computed from the raw answer.
@@ -638,7 +754,7 @@ async fn host_stats_last_hour() {
         .hosts()
         .get_stats(&host)
         .granularity("minutes")
-        .send_value()
+        .send_as::<serde_json::Value>()
         .await
         .unwrap();
     let last_hour = |series: &serde_json::Value| -> Vec<f64> {
@@ -675,7 +791,7 @@ async fn health_snapshot() {
     let mut ids: Vec<String> = health
         .alarms
         .iter()
-        .map(|a| a.id.clone().unwrap())
+        .map(|a| a.id.clone().unwrap().into())
         .collect();
     ids.sort();
     let mut expected = sim.ids("alarms");
@@ -706,7 +822,7 @@ async fn register_nfs_backup_repository() {
         .await
         .unwrap();
     let r = sim
-        .object("backup-repositories", repo.id.as_deref().unwrap())
+        .object("backup-repositories", repo.id.as_ref().unwrap().as_str())
         .unwrap();
     assert_eq!(r["name"], "nightly-nfs");
     assert_eq!(r["url"], url);
@@ -717,11 +833,11 @@ async fn register_nfs_backup_repository() {
 #[tokio::test]
 async fn lock_down_vif() {
     let (sim, client) = sim().await;
-    let vif = sim.ids("vifs")[0].clone();
+    let vif = VifId::new(sim.ids("vifs")[0].clone());
     let after = lock_down_vif::run(&client, &vif, "10.0.0.42/32", lock_down_vif::RATE_LIMIT)
         .await
         .unwrap();
-    let v = sim.object("vifs", &vif).unwrap();
+    let v = sim.object("vifs", vif.as_str()).unwrap();
     assert_eq!(v["lockingMode"], "locked");
     assert_eq!(
         v["allowedIpv4Addresses"],
@@ -736,8 +852,6 @@ async fn lock_down_vif() {
 
 #[tokio::test]
 async fn export_vm() {
-    use xo_sdk::xo::Compression;
-
     // Without and with a Content-Length (XO usually sends none).
     for with_length in [false, true] {
         let sim = xo_sim::Sim::builder()
@@ -750,7 +864,7 @@ async fn export_vm() {
             .token(sim.token())
             .build()
             .unwrap();
-        let vm = ids_where(&sim, "vms", "power_state", "Halted")[0].clone();
+        let vm = VmId::new(ids_where(&sim, "vms", "power_state", "Halted")[0].clone());
         let dir = scratch_dir("export");
         let path = dir.join("vm.xva.zst");
 
@@ -758,7 +872,7 @@ async fn export_vm() {
             .await
             .unwrap();
         let expected = xo_sim::export_bytes(
-            &xo_sim::export_key(&vm, "xva", Some("zstd")),
+            &xo_sim::export_key(vm.as_str(), "xva", Some("zstd")),
             sim.config().export_size,
         );
         let written = std::fs::read(&path).unwrap();
@@ -772,7 +886,7 @@ async fn export_vm() {
 
         // An unknown VM: an error, and no file.
         let missing = dir.join("missing.xva");
-        let err = export_vm::run(&client, "no-such-vm", &missing, None)
+        let err = export_vm::run(&client, &VmId::new("no-such-vm"), &missing, None)
             .await
             .unwrap_err();
         assert!(err.to_string().contains("404"), "{err}");
@@ -783,29 +897,24 @@ async fn export_vm() {
 
 #[tokio::test]
 async fn import_vdi() {
-    use xo_sdk::xo::VdiFormat;
-
     let (sim, client) = sim().await;
     let dir = scratch_dir("import");
     let file = dir.join("restored-disk.raw");
     let size = 3 * 1024 * 1024 + 5;
     import_vdi::demo_image(&file, size).await.unwrap();
-    let sr = sim.objects("pools")[0]["default_SR"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let sr = SrId::new(sim.objects("pools")[0]["default_SR"].as_str().unwrap());
 
     let import = import_vdi::run(&client, &file, &sr).await.unwrap();
     assert_eq!(import.bytes, size as u64);
     assert_eq!(import.format, VdiFormat::Raw);
     let record = sim.imports().pop().unwrap();
     assert!(record.accepted);
-    assert_eq!(record.target, sr);
+    assert_eq!(record.target, sr.as_str());
     assert_eq!(record.object_id.as_deref(), Some(import.vdi.as_str()));
     assert_eq!(record.bytes, size as u64);
     assert_eq!(record.content_length, Some(size as u64));
     assert_eq!(record.fnv1a64, fnv1a64(&std::fs::read(&file).unwrap()));
-    let vdi = sim.object("vdis", &import.vdi).unwrap();
+    let vdi = sim.object("vdis", import.vdi.as_str()).unwrap();
     assert_eq!(vdi["name_label"], "restored-disk");
     assert_eq!(vdi["image_format"], "raw");
     assert_eq!(vdi["$SR"], sr.as_str());
@@ -847,7 +956,7 @@ async fn watch_events() {
     assert!(states.contains(&PowerState::Running), "{states:?}");
     let last = seen.last().unwrap();
     assert_eq!((last.kind, last.id.as_str()), ("remove", demo.as_str()));
-    assert!(sim.object("vms", &demo).is_none());
+    assert!(sim.object("vms", demo.as_str()).is_none());
     assert!(sim.find_by_name("vms", watch_events::DEMO_VM).is_none());
 
     // Watching only, nothing changes: it stops at its timeout.

@@ -11,11 +11,13 @@ mod support;
 
 use serde_json::{Value, json};
 use support::{Reply, Server};
+use xo_sdk::runtime::Href;
 use xo_sdk::types::{
-    AclEffect, AclPrivilege, BackupJob, BackupJobType, BackupLog, BackupLogStatus, BackupMode,
-    Dashboard, Host, HostPowerState, HostStats, Pif, PoolDashboard, PoolStats, PowerState, Task,
-    TaskStatus, User, UserPermission, Vdi, VdiType, VirtualizationMode, Vm, VmDashboard,
-    VmProtection, VmStats,
+    AclEffect, AclPrivilege, AclPrivilegeId, AclRoleId, BackupJob, BackupJobId, BackupJobType,
+    BackupLog, BackupLogStatus, BackupMode, ContainerId, Dashboard, Host, HostId, HostPowerState,
+    HostStats, PbdId, Pif, PifId, PoolDashboard, PoolId, PoolStats, PowerState, SrId, Task, TaskId,
+    TaskStatus, User, UserId, UserPermission, VbdId, Vdi, VdiType, VifId, VirtualizationMode, Vm,
+    VmDashboard, VmId, VmProtection, VmSnapshotId, VmStats,
 };
 
 const VM_ID: &str = "0b7c2b5c-9f6a-4b1e-8f3e-1c2d3e4f5a6b";
@@ -84,26 +86,42 @@ fn vm() -> Vm {
 #[test]
 fn vm_decodes_with_renamed_and_nested_fields() {
     let vm = vm();
-    assert_eq!(vm.id.as_deref(), Some(VM_ID));
+    assert_eq!(vm.id, Some(VmId::new(VM_ID)));
+    assert_eq!(vm.id.as_ref().map(VmId::as_str), Some(VM_ID));
     assert_eq!(vm.type_.as_deref(), Some("VM"));
     assert_eq!(vm.name_label.as_deref(), Some("web-01"));
     assert_eq!(vm.power_state, Some(PowerState::Running));
     assert_eq!(vm.virtualization_mode, Some(VirtualizationMode::Hvm));
     // `$`-prefixed and acronym names are renamed, values kept.
+    // Fields naming objects are typed ids.
     assert_eq!(
-        vm.pool.as_deref(),
-        Some("7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2910")
+        vm.pool,
+        Some(PoolId::new("7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2910"))
     );
     assert_eq!(vm.pool_id, vm.pool);
     assert_eq!(
-        vm.container.as_deref(),
-        Some("4f0d7a3e-2c1b-4e8f-9a6d-5b4c3a2f1e0d")
+        vm.container,
+        Some(ContainerId::new("4f0d7a3e-2c1b-4e8f-9a6d-5b4c3a2f1e0d"))
     );
     assert_eq!(
         vm.xapi_ref.as_deref(),
         Some("OpaqueRef:1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b")
     );
     assert_eq!(vm.vbds.as_ref().map(Vec::len), Some(2));
+    assert_eq!(
+        vm.vbds.as_ref().unwrap()[1],
+        VbdId::new("b2c3d4e5-f6a7-4890-9bcd-ef0123456789")
+    );
+    assert_eq!(
+        vm.vifs,
+        Some(vec![VifId::new("6c2b1a09-8f7e-4d6c-b5a4-938271605f4e")])
+    );
+    assert_eq!(
+        vm.snapshots,
+        Some(vec![VmSnapshotId::new(
+            "8d1f3c2a-6b7e-4f90-a1b2-c3d4e5f60718"
+        )])
+    );
     assert_eq!(vm.vgpus, Some(vec![]));
     assert_eq!(vm.vgpus_2, Some(vec![]));
     // Nested types; sizes are integers.
@@ -202,9 +220,19 @@ fn missing_fields_are_none() {
     .unwrap();
     assert_eq!(item.name_label.as_deref(), Some("web-01"));
     assert_eq!(item.power_state, Some(PowerState::Halted));
+    let href = item.href.as_ref().expect("href");
     assert_eq!(
-        item.href.as_deref(),
-        Some("/rest/v0/vms/0b7c2b5c-9f6a-4b1e-8f3e-1c2d3e4f5a6b")
+        href.as_str(),
+        "/rest/v0/vms/0b7c2b5c-9f6a-4b1e-8f3e-1c2d3e4f5a6b"
+    );
+    // A reference knows the id type of its object.
+    assert_eq!(href.id(), VmId::new(VM_ID));
+    assert_eq!(href.collection(), Some("vms"));
+    assert_eq!(
+        item.href,
+        Some(Href::new(
+            "/rest/v0/vms/0b7c2b5c-9f6a-4b1e-8f3e-1c2d3e4f5a6b"
+        ))
     );
     assert_eq!(item.id, None);
     assert_eq!(item.memory, None);
@@ -264,7 +292,27 @@ fn host_with_duplicate_link_fields() {
     .unwrap();
     assert_eq!(host.power_state, Some(HostPowerState::Running));
     assert_eq!(host.pifs, host.pifs_2);
-    assert_eq!(host.pifs.as_ref().map(Vec::len), Some(1));
+    assert_eq!(
+        host.pifs,
+        Some(vec![PifId::new("5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716")])
+    );
+    assert_eq!(
+        host.pbds,
+        Some(vec![PbdId::new("0a1b2c3d-4e5f-4061-8728-394a5b6c7d8e")])
+    );
+    assert_eq!(
+        host.id,
+        Some(HostId::new("4f0d7a3e-2c1b-4e8f-9a6d-5b4c3a2f1e0d"))
+    );
+    // A host id is also a container id (the host a VM runs on).
+    assert_eq!(
+        ContainerId::from(host.id.clone().unwrap()),
+        ContainerId::new("4f0d7a3e-2c1b-4e8f-9a6d-5b4c3a2f1e0d")
+    );
+    assert_eq!(
+        host.pool,
+        Some(PoolId::new("7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2910"))
+    );
     let cpus = host.cpus.as_ref().unwrap();
     assert_eq!((cpus.cores, cpus.sockets), (Some(16), Some(1)));
     assert_eq!(
@@ -296,8 +344,8 @@ fn vdi_and_pif_enums() {
     assert_eq!(vdi.vdi_type, Some(VdiType::User));
     assert_eq!(vdi.size, Some(21_474_836_480));
     assert_eq!(
-        vdi.sr.as_deref(),
-        Some("1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5")
+        vdi.sr,
+        Some(SrId::new("1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5"))
     );
     let pif: Pif = serde_json::from_str(
         r#"{"type": "PIF", "device": "eth0", "mode": "DHCP", "ipv6Mode": "None", "primaryAddressType": "IPv4", "vlan": -1, "mtu": 1500, "speed": 10000, "management": true, "$host": "4f0d7a3e-2c1b-4e8f-9a6d-5b4c3a2f1e0d"}"#,
@@ -307,8 +355,8 @@ fn vdi_and_pif_enums() {
     assert_eq!(pif.mode.as_ref().map(|m| m.as_str()), Some("DHCP"));
     assert_eq!(pif.ipv6_mode.as_ref().map(|m| m.as_str()), Some("None"));
     assert_eq!(
-        pif.host.as_deref(),
-        Some("4f0d7a3e-2c1b-4e8f-9a6d-5b4c3a2f1e0d")
+        pif.host,
+        Some(HostId::new("4f0d7a3e-2c1b-4e8f-9a6d-5b4c3a2f1e0d"))
     );
 }
 
@@ -339,11 +387,16 @@ const TASK: &str = r#"{
 #[test]
 fn task_tree_and_failure() {
     let task: Task = serde_json::from_str(TASK).unwrap();
+    assert_eq!(task.id, Some(TaskId::new("0m8k2xq4p1")));
     assert_eq!(task.status, Some(TaskStatus::Failure));
     assert_eq!(task.start, Some(1_747_651_300_123));
     let props = task.properties.as_ref().unwrap();
     assert_eq!(props.method.as_deref(), Some("vm.snapshot"));
     assert_eq!(props.object_id.as_deref(), Some(VM_ID));
+    assert_eq!(
+        props.user_id,
+        Some(UserId::new("c2a4e7f0-5d9e-4a0b-8f1e-3b6c7d8e9f00"))
+    );
     assert_eq!(
         props.params.as_ref().unwrap().get("name_label"),
         Some(&json!("before upgrade"))
@@ -455,6 +508,9 @@ fn backup_job_with_job_and_schedule_settings() {
         }"#,
     )
     .unwrap();
+    let job_id = BackupJobId::new("e6e0c2f8-3b1a-4c5d-9e8f-7a6b5c4d3e2f");
+    assert_eq!(job.id.as_ref(), Some(&job_id));
+    assert_eq!(job.href.as_ref().map(Href::id).as_ref(), Some(&job_id));
     assert_eq!(job.type_, Some(BackupJobType::Backup));
     assert_eq!(job.mode, Some(BackupMode::Delta));
     assert_eq!(job.compression.as_deref(), Some("zstd"));
@@ -490,6 +546,7 @@ fn backup_job_with_job_and_schedule_settings() {
     )
     .unwrap();
     assert_eq!(log.status, Some(BackupLogStatus::Skipped));
+    assert_eq!(log.job_id, Some(job_id));
     assert_eq!(
         log.tasks.as_ref().unwrap()[0].status,
         Some(TaskStatus::Success)
@@ -509,6 +566,11 @@ fn users_and_privileges() {
     )
     .unwrap();
     assert_eq!(user.permission, Some(UserPermission::Admin));
+    assert_eq!(
+        user.id,
+        Some(UserId::new("c2a4e7f0-5d9e-4a0b-8f1e-3b6c7d8e9f00"))
+    );
+    assert_eq!(user.groups, Some(vec![]));
     // Preferences hold nested values, not only strings.
     assert_eq!(
         user.preferences.as_ref().unwrap()["filters"]["VM"]["running"],
@@ -519,6 +581,8 @@ fn users_and_privileges() {
     )
     .unwrap();
     assert_eq!(privilege.effect, Some(AclEffect::Allow));
+    assert_eq!(privilege.id, Some(AclPrivilegeId::new("p1")));
+    assert_eq!(privilege.role_id, Some(AclRoleId::new("r1")));
     assert_eq!(privilege.action.as_deref(), Some("update:name_label"));
 }
 
@@ -632,7 +696,9 @@ async fn get_vm_over_http_is_typed() {
         .build()
         .unwrap();
 
-    let vm: Vm = client.vms().get(VM_ID).send().await.expect("typed VM");
+    let id = VmId::new(VM_ID);
+    let vm: Vm = client.vms().get(&id).send().await.expect("typed VM");
+    assert_eq!(vm.id.as_ref(), Some(&id));
     assert_eq!(vm.name_label.as_deref(), Some("web-01"));
     assert_eq!(vm.power_state, Some(PowerState::Running));
     assert_eq!(vm.memory.as_ref().unwrap().size, Some(4_294_967_296));
@@ -642,7 +708,7 @@ async fn get_vm_over_http_is_typed() {
     );
 
     // The escape hatches: raw JSON, and the caller's own type.
-    let raw = client.vms().get(VM_ID).send_value().await.unwrap();
+    let raw: Value = client.vms().get(&id).send_as().await.unwrap();
     assert_eq!(raw["futureField"]["level"], json!(3));
     #[derive(serde::Deserialize)]
     struct Mine {
@@ -650,7 +716,7 @@ async fn get_vm_over_http_is_typed() {
         #[serde(rename = "CPUs")]
         cpus: Value,
     }
-    let mine: Mine = client.vms().get(VM_ID).send_as().await.unwrap();
+    let mine: Mine = client.vms().get(id).send_as().await.unwrap();
     assert_eq!(mine.name_label, "web-01");
     assert_eq!(mine.cpus["number"], json!(2));
 
@@ -680,17 +746,18 @@ async fn get_task_and_stats_over_http_are_typed() {
 
     let task: Task = client
         .tasks()
-        .get("0m8k2xq4p1")
+        .get(TaskId::new("0m8k2xq4p1"))
         .wait(true)
         .send()
         .await
         .unwrap();
+    assert_eq!(task.id, Some(TaskId::new("0m8k2xq4p1")));
     assert_eq!(task.status, Some(TaskStatus::Failure));
     assert_eq!(task.tasks.as_ref().map(Vec::len), Some(1));
 
     let stats: VmStats = client
         .vms()
-        .get_stats(VM_ID)
+        .get_stats(VmId::new(VM_ID))
         .granularity("minutes")
         .send()
         .await

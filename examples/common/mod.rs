@@ -1,4 +1,4 @@
-//! What the examples share: where they run.
+//! What the examples share: where they run, and how a user names an object.
 //!
 //! With `XO_URL` and `XO_TOKEN` set (and optionally `XO_CA_CERT` or
 //! `XO_INSECURE=1`), an example talks to that Xen Orchestra. Without
@@ -9,13 +9,17 @@
 // Each example uses part of this module.
 #![allow(dead_code)]
 
+use std::future::Future;
+
+use xo_sdk::prelude::*;
+
 /// Any error, for the examples' `main`.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A client, and the simulator it talks to when there is no `XO_URL`.
 pub struct Target {
     /// The SDK client.
-    pub client: xo_sdk::Client,
+    pub client: Client,
     /// The simulator, kept alive for as long as the example runs.
     pub sim: Option<xo_sim::Sim>,
 }
@@ -30,7 +34,7 @@ impl Target {
 /// Connect to `XO_URL`/`XO_TOKEN`, or start xo-sim when `XO_URL` is unset.
 pub async fn connect() -> Result<Target, BoxError> {
     if std::env::var_os(xo_sdk::runtime::ENV_URL).is_some() {
-        let client = xo_sdk::Client::from_env()?;
+        let client = Client::from_env()?;
         eprintln!("Using the Xen Orchestra at {}", client.base_url());
         return Ok(Target { client, sim: None });
     }
@@ -47,26 +51,122 @@ pub async fn connect() -> Result<Target, BoxError> {
 }
 
 /// A client for a simulator.
-pub fn simulated_client(sim: &xo_sim::Sim) -> Result<xo_sdk::Client, BoxError> {
-    Ok(xo_sdk::Client::builder(sim.url())
-        .token(sim.token())
-        .build()?)
+pub fn simulated_client(sim: &xo_sim::Sim) -> Result<Client, BoxError> {
+    Ok(Client::builder(sim.url()).token(sim.token()).build()?)
 }
 
 /// The first pool's id.
-pub async fn first_pool(client: &xo_sdk::Client) -> Result<String, BoxError> {
-    use xo_sdk::xo::Collection;
-    let pools = client
-        .pools()
-        .list()
-        .select(["id", "name_label"])
-        .send()
-        .await?;
-    let pool = pools
-        .into_iter()
-        .find_map(|p| p.id)
-        .ok_or("XO has no pool")?;
-    Ok(pool)
+pub async fn first_pool(client: &Client) -> Result<PoolId, BoxError> {
+    let pools = client.pools().list().send().await?;
+    Ok(pools.first().ok_or("XO has no pool")?.id())
+}
+
+/// The object a user named on the command line, by id or by exact name:
+/// `by_id` (a `get`) first, and `by_name` only when XO has no object with
+/// that id.
+pub async fn by_id_or_name<T, E: Into<BoxError>>(
+    by_id: impl Future<Output = xo_sdk::Result<T>>,
+    by_name: impl Future<Output = Result<T, E>>,
+) -> Result<T, BoxError> {
+    match by_id.await {
+        Err(e) if e.is_not_found() => by_name.await.map_err(Into::into),
+        found => Ok(found?),
+    }
+}
+
+/// The VM whose id or exact name is `arg`.
+pub async fn vm(client: &Client, arg: &str) -> Result<Vm, BoxError> {
+    by_id_or_name(
+        client.vms().get(VmId::new(arg)).send(),
+        client.vms().list().find_by_name(arg),
+    )
+    .await
+}
+
+/// The host whose id or exact name is `arg`.
+pub async fn host(client: &Client, arg: &str) -> Result<Host, BoxError> {
+    by_id_or_name(
+        client.hosts().get(HostId::new(arg)).send(),
+        client.hosts().list().find_by_name(arg),
+    )
+    .await
+}
+
+/// The SR whose id or exact name is `arg`.
+pub async fn sr(client: &Client, arg: &str) -> Result<Sr, BoxError> {
+    by_id_or_name(
+        client.srs().get(SrId::new(arg)).send(),
+        client.srs().list().find_by_name(arg),
+    )
+    .await
+}
+
+// Users, ACL roles and backup repositories are named by `name`, not
+// `name_label`: `find_by_name` (which matches `name_label`) is not
+// generated for them, so these ask XO for the candidates (its filter
+// matches substrings) and keep the exact match.
+
+/// The user whose id or exact name (`name`, usually an email) is `arg`.
+pub async fn user(client: &Client, arg: &str) -> Result<User, BoxError> {
+    by_id_or_name(client.users().get(UserId::new(arg)).send(), async {
+        let users = client
+            .users()
+            .list()
+            .filter(Filter::eq(User::NAME, arg))
+            .all_fields()
+            .send()
+            .await?;
+        exactly_one(users, |u| u.name.as_deref(), arg, "user")
+    })
+    .await
+}
+
+/// The ACL role whose id or exact name is `arg`.
+pub async fn acl_role(client: &Client, arg: &str) -> Result<AclRole, BoxError> {
+    by_id_or_name(client.acl_roles().get(AclRoleId::new(arg)).send(), async {
+        let roles = client
+            .acl_roles()
+            .list()
+            .filter(Filter::eq(AclRole::NAME, arg))
+            .all_fields()
+            .send()
+            .await?;
+        exactly_one(roles, |r| r.name.as_deref(), arg, "role")
+    })
+    .await
+}
+
+/// The backup repository whose id or exact name is `arg`.
+pub async fn backup_repository(client: &Client, arg: &str) -> Result<BackupRepository, BoxError> {
+    let id = BackupRepositoryId::new(arg);
+    by_id_or_name(client.backup_repositories().get(id).send(), async {
+        let repos = client
+            .backup_repositories()
+            .list()
+            .filter(Filter::eq(BackupRepository::NAME, arg))
+            .all_fields()
+            .send()
+            .await?;
+        exactly_one(repos, |r| r.name.as_deref(), arg, "backup repository")
+    })
+    .await
+}
+
+/// The one of `objects` whose name is exactly `wanted`.
+fn exactly_one<T>(
+    objects: Vec<T>,
+    name: impl Fn(&T) -> Option<&str>,
+    wanted: &str,
+    what: &str,
+) -> Result<T, BoxError> {
+    let mut named = objects.into_iter().filter(|o| name(o) == Some(wanted));
+    match (named.next(), named.next()) {
+        (Some(one), None) => Ok(one),
+        (Some(_), Some(_)) => {
+            Err(format!("several {what}s are named {wanted:?}: give the id instead").into())
+        }
+        (None, _) => Err(format!("no {what} with id or name {wanted:?}").into()),
+    }
 }
 
 /// Stop unless the example runs against xo-sim or `--yes` was given: for
@@ -89,49 +189,6 @@ pub fn positional_args() -> Vec<String> {
 /// Whether the flag (`--zstd`) was given.
 pub fn flag(name: &str) -> bool {
     std::env::args().skip(1).any(|a| a == name)
-}
-
-/// The id of the one object of a collection whose id, or whose
-/// `label_field` (`name_label` for XAPI objects, `name` for users, groups,
-/// roles and backup repositories), is `wanted`.
-///
-/// Asking XO for two fields of every object and matching here keeps the
-/// match exact: a complex-matcher filter `name_label:web` also matches
-/// `web-01`.
-pub async fn resolve<C>(
-    list: C,
-    label_field: &str,
-    wanted: &str,
-    what: &str,
-) -> Result<String, BoxError>
-where
-    C: xo_sdk::xo::Collection,
-{
-    let objects = list
-        .select(["id", label_field])
-        .send_as::<serde_json::Map<String, serde_json::Value>>()
-        .await?;
-    let field = |o: &serde_json::Map<String, serde_json::Value>, k: &str| {
-        o.get(k).and_then(|v| v.as_str()).map(str::to_owned)
-    };
-    if let Some(id) = objects
-        .iter()
-        .filter_map(|o| field(o, "id"))
-        .find(|id| id == wanted)
-    {
-        return Ok(id);
-    }
-    let mut matches = objects
-        .iter()
-        .filter(|o| field(o, label_field).as_deref() == Some(wanted))
-        .filter_map(|o| field(o, "id"));
-    match (matches.next(), matches.next()) {
-        (Some(id), None) => Ok(id),
-        (Some(_), Some(_)) => {
-            Err(format!("several {what}s are named {wanted:?}: give the id instead").into())
-        }
-        (None, _) => Err(format!("no {what} with id or {label_field} {wanted:?}").into()),
-    }
 }
 
 /// Print `prompt` and wait for the user to press Enter.
