@@ -115,13 +115,13 @@ async fn create_and_start_vm() {
         .await
         .unwrap();
     assert_eq!(made.power_state, Some(PowerState::Running));
-    let vm = sim.object("vms", made.vm_id.as_str()).expect("the VM exists");
+    let vm = sim
+        .object("vms", made.vm_id.as_str())
+        .expect("the VM exists");
     assert_eq!(vm["name_label"], "my-new-vm");
     assert_eq!(vm["power_state"], "Running");
     assert_eq!(vm["memory"]["size"], 2u64 * 1024 * 1024 * 1024);
-    let template = sim
-        .object("vm-templates", made.template.as_str())
-        .unwrap();
+    let template = sim.object("vm-templates", made.template.as_str()).unwrap();
     assert!(template["name_label"].as_str().unwrap().contains("Debian"));
     assert_eq!(vm["$pool"], template["$pool"]);
     assert_eq!(
@@ -406,12 +406,28 @@ async fn attach_disk_to_running_vm() {
     assert_eq!(vbd["VDI"], disk.vdi.as_str());
     assert_eq!(vbd["attached"], true);
 
-    // A halted VM: refused before anything is created.
+    // A halted VM (named by its id this time): refused before anything
+    // is created.
     let vdis = sim.objects("vdis").len();
-    let err = attach_disk_to_running_vm::run(&client, Some("app-03"), None, "x", 1 << 30)
+    let halted = sim.find_by_name("vms", "app-03").unwrap();
+    let halted = halted["id"].as_str().unwrap();
+    let err = attach_disk_to_running_vm::run(&client, Some(halted), None, "x", 1 << 30)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("needs a running VM"), "{err}");
+    assert_eq!(sim.objects("vdis").len(), vdis);
+
+    // Neither an id nor an exact name (`web` is only part of names).
+    let err = attach_disk_to_running_vm::run(&client, Some("web"), None, "x", 1 << 30)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.downcast_ref::<xo_sdk::Error>(),
+            Some(xo_sdk::Error::Lookup { found: 0, .. })
+        ),
+        "{err}"
+    );
     assert_eq!(sim.objects("vdis").len(), vdis);
 }
 
@@ -458,7 +474,10 @@ async fn host_maintenance() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("stays disabled"), "{err}");
-    assert_eq!(sim.object("hosts", host.as_str()).unwrap()["enabled"], false);
+    assert_eq!(
+        sim.object("hosts", host.as_str()).unwrap()["enabled"],
+        false
+    );
 }
 
 #[tokio::test]
@@ -666,7 +685,13 @@ async fn group_based_access() {
     assert_eq!(group["name"], "devops-team");
     let member_ids: Vec<UserId> = members
         .iter()
-        .map(|m| UserId::new(sim.find_by_name("users", m).unwrap()["id"].as_str().unwrap()))
+        .map(|m| {
+            UserId::new(
+                sim.find_by_name("users", m).unwrap()["id"]
+                    .as_str()
+                    .unwrap(),
+            )
+        })
         .collect();
     assert_eq!(group["users"], serde_json::json!(member_ids));
     assert_eq!(team.users, member_ids);
@@ -727,9 +752,7 @@ async fn provision_vm_from_template() {
     assert_eq!(vm["name_label"], "fresh-debian");
     assert_eq!(vm["power_state"], "Running");
     assert_eq!(vm["memory"]["size"], provision_vm_from_template::MEMORY);
-    let template = sim
-        .object("vm-templates", made.template.as_str())
-        .unwrap();
+    let template = sim.object("vm-templates", made.template.as_str()).unwrap();
     assert!(template["name_label"].as_str().unwrap().contains("Debian"));
     assert_eq!(vm["$pool"], template["$pool"]);
     assert_eq!(made.pool.as_str(), vm["$pool"]);
