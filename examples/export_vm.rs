@@ -97,7 +97,10 @@ async fn main() -> Result<(), BoxError> {
     let client = &target.client;
     let args = common::positional_args();
     let vm = match args.first() {
-        Some(wanted) => common::vm(client, wanted).await?.id.ok_or("a VM without id")?,
+        Some(wanted) => common::vm(client, wanted)
+            .await?
+            .id
+            .ok_or("a VM without id")?,
         // A halted VM: its disks do not change while they are exported.
         None if target.is_simulated() => {
             let halted = client

@@ -106,7 +106,10 @@ async fn main() -> Result<(), BoxError> {
         None => return Err("usage: import_vdi FILE [SR]".into()),
     };
     let sr = match args.get(1) {
-        Some(wanted) => common::sr(client, wanted).await?.id.ok_or("an SR without id")?,
+        Some(wanted) => common::sr(client, wanted)
+            .await?
+            .id
+            .ok_or("an SR without id")?,
         None => {
             // The first pool's default SR.
             let pool = common::first_pool(client).await?;

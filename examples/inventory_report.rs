@@ -206,12 +206,7 @@ impl Inventory {
                 let _ = writeln!(out, "{}", line.trim_end());
             }
         }
-        let _ = writeln!(
-            out,
-            "{} VMs in {} pools",
-            self.vms.len(),
-            self.pools.len()
-        );
+        let _ = writeln!(out, "{} VMs in {} pools", self.vms.len(), self.pools.len());
         out
     }
 }

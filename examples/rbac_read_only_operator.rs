@@ -62,7 +62,11 @@ pub async fn run(client: &Client, user: &str, role_name: &str) -> Result<ReadOnl
         privileges.push(privilege);
     }
 
-    client.acl_roles().attach_to_user(&role, &user).send().await?;
+    client
+        .acl_roles()
+        .attach_to_user(&role, &user)
+        .send()
+        .await?;
     println!("Attached to user {user_name}");
     Ok(ReadOnlyRole {
         role,

@@ -20,11 +20,7 @@ use xo_sdk::prelude::*;
 
 /// Register the repository `name` at `url` (`nfs://host:/path`,
 /// `smb://…`, `s3://…`, `file:///…`) and return it as XO shows it.
-pub async fn run(
-    client: &Client,
-    name: &str,
-    url: &str,
-) -> Result<BackupRepository, BoxError> {
+pub async fn run(client: &Client, name: &str, url: &str) -> Result<BackupRepository, BoxError> {
     let id: BackupRepositoryId = client
         .backup_repositories()
         .create(name, url)

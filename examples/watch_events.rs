@@ -127,10 +127,7 @@ pub async fn run(
 }
 
 /// Clone a halted VM, start and stop the clone, and delete it.
-async fn make_some_changes(
-    client: &Client,
-    demo: &Mutex<Option<VmId>>,
-) -> Result<(), BoxError> {
+async fn make_some_changes(client: &Client, demo: &Mutex<Option<VmId>>) -> Result<(), BoxError> {
     let halted = client
         .vms()
         .list()
