@@ -336,12 +336,12 @@ async fn find_by_name_keeps_the_exact_match() {
     // Through the trait, on another collection.
     let raw = &sim.objects("hosts")[1];
     let name = raw["name_label"].as_str().unwrap();
-    let host: Host = Collection::find_by_name(client.hosts().list(), name)
+    let host: Host = ByName::find_by_name(client.hosts().list(), name)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(host.id.as_ref().map(HostId::as_str), raw["id"].as_str());
     // The SR plugins are per pool: one name, several objects.
-    let err = Collection::find_by_name(client.sms().list(), "NFS VHD")
+    let err = ByName::find_by_name(client.sms().list(), "NFS VHD")
         .await
         .unwrap_err();
     let pools = sim.ids("pools").len();

@@ -64,6 +64,16 @@
 //! # }
 //! ```
 //!
+//! A lookup by exact `name_label` exists only where the objects have one
+//! (users are named by `name`):
+//!
+//! ```compile_fail,E0599
+//! # async fn demo(client: xo_sdk::Client) {
+//! use xo_sdk::prelude::*;
+//! let _ = client.users().list().find_by_name("operator@example.com").await;
+//! # }
+//! ```
+//!
 //! ## Where to look
 //!
 //! * [`guide`]: how-to pages: [authentication](guide::authentication),
@@ -128,8 +138,8 @@ pub mod prelude {
         VmId, VmSnapshot, VmSnapshotId, VmTemplate, VmTemplateId,
     };
     pub use crate::xo::{
-        Action, Collection, Compression, ExportCompression, Filter, MarkdownTable, Task, TaskError,
-        VdiFormat, VmExportFormat,
+        Action, ByName, Collection, Compression, ExportCompression, Filter, MarkdownTable, Task,
+        TaskError, VdiFormat, VdiImportFormat, VmExportFormat,
     };
     pub use crate::{Client, Error, Result};
 }

@@ -920,13 +920,14 @@ fn emit_send(op: &Operation, ty: &syn::Ident) -> (TokenStream, TokenStream) {
                     }
                 }
             });
+            let by_name_impl = by_name.then(|| quote!(impl ::xo_sdk::xo::ByName for #ty {}));
             let by_name_method = by_name.then(|| {
                 quote! {
                     /// The one object whose `name_label` is exactly `name`, whole (XO's
                     /// filter matches substrings; this keeps exact matches). None or
                     /// several is [`Error::Lookup`](::xo_sdk::Error::Lookup).
                     pub async fn find_by_name(self, name: &str) -> #rt::Result<#types #item> {
-                        ::xo_sdk::xo::Collection::find_by_name(self, name).await
+                        ::xo_sdk::xo::ByName::find_by_name(self, name).await
                     }
                 }
             });
@@ -973,6 +974,7 @@ fn emit_send(op: &Operation, ty: &syn::Ident) -> (TokenStream, TokenStream) {
                     }
                 }
                 #markdown_impl
+                #by_name_impl
             };
             (send, impls)
         }

@@ -102,7 +102,12 @@ pub trait Collection: Sized + Send + 'static {
             fields: None,
         }
     }
+}
 
+/// A collection whose objects have a `name_label` (implemented by the
+/// generator only for those, so a lookup by name on a collection named
+/// otherwise, such as users or ACL roles, does not compile).
+pub trait ByName: Collection {
     /// The one object whose `name_label` is exactly `name`, whole.
     ///
     /// XO's filter `name_label:x` matches substrings, so this asks XO for

@@ -13,7 +13,7 @@ mod filter;
 mod task;
 mod transfer;
 
-pub use collection::{Collection, MarkdownTable, ObjectStream, Typed};
+pub use collection::{ByName, Collection, MarkdownTable, ObjectStream, Typed};
 pub use events::{Change, Event, EventStream, EventStreamBuilder, Reconnected};
 pub use filter::{Cmp, Filter};
 pub use task::{

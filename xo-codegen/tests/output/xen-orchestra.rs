@@ -19710,7 +19710,7 @@ pub mod vms {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Vm> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -19749,6 +19749,7 @@ pub mod vms {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListVms {}
     /// Wire description of `get_vm` (GET /vms/{uuid}).
     #[doc(hidden)]
     pub static GET_VM: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -22065,7 +22066,7 @@ pub mod vms {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Vdi> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -22104,6 +22105,7 @@ pub mod vms {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListVmVdis {}
     /// Wire description of `list_vm_alarms` (GET /vms/{uuid}/alarms).
     #[doc(hidden)]
     pub static LIST_VM_ALARMS: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -23585,7 +23587,7 @@ pub mod pools {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Pool> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -23624,6 +23626,7 @@ pub mod pools {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListPools {}
     /// Wire description of `get_pool` (GET /pools/{uuid}).
     #[doc(hidden)]
     pub static GET_POOL: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -25953,7 +25956,7 @@ pub mod vm_snapshots {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::VmSnapshot> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -25992,6 +25995,7 @@ pub mod vm_snapshots {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListVmSnapshots {}
     /// Wire description of `get_vm_snapshot` (GET /vm-snapshots/{uuid}).
     #[doc(hidden)]
     pub static GET_VM_SNAPSHOT: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -26309,7 +26313,7 @@ pub mod vm_snapshots {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Vdi> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -26348,6 +26352,7 @@ pub mod vm_snapshots {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListVmSnapshotVdis {}
     /// Wire description of `list_vm_snapshot_alarms` (GET /vm-snapshots/{uuid}/alarms).
     #[doc(hidden)]
     pub static LIST_VM_SNAPSHOT_ALARMS: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -27272,7 +27277,7 @@ pub mod vm_templates {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::VmTemplate> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -27311,6 +27316,7 @@ pub mod vm_templates {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListVmTemplates {}
     /// Wire description of `get_vm_template` (GET /vm-templates/{uuid}).
     #[doc(hidden)]
     pub static GET_VM_TEMPLATE: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -27628,7 +27634,7 @@ pub mod vm_templates {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Vdi> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -27667,6 +27673,7 @@ pub mod vm_templates {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListVmTemplateVdis {}
     /// Wire description of `list_vm_template_alarms` (GET /vm-templates/{uuid}/alarms).
     #[doc(hidden)]
     pub static LIST_VM_TEMPLATE_ALARMS: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -28547,7 +28554,7 @@ pub mod vm_controllers {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::VmController> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -28586,6 +28593,7 @@ pub mod vm_controllers {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListVmControllers {}
     /// Wire description of `get_vm_controller` (GET /vm-controllers/{uuid}).
     #[doc(hidden)]
     pub static GET_VM_CONTROLLER: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -28925,7 +28933,7 @@ pub mod vm_controllers {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Vdi> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -28964,6 +28972,7 @@ pub mod vm_controllers {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListVmControllerVdis {}
     /// Wire description of `list_vm_controller_messages` (GET /vm-controllers/{uuid}/messages).
     #[doc(hidden)]
     pub static LIST_VM_CONTROLLER_MESSAGES: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -30033,7 +30042,7 @@ pub mod hosts {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Host> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -30072,6 +30081,7 @@ pub mod hosts {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListHosts {}
     /// Wire description of `get_host` (GET /hosts/{uuid}).
     #[doc(hidden)]
     pub static GET_HOST: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -32539,7 +32549,7 @@ pub mod srs {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Sr> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -32578,6 +32588,7 @@ pub mod srs {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListSrs {}
     /// Wire description of `get_sr` (GET /srs/{uuid}).
     #[doc(hidden)]
     pub static GET_SR: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -34177,7 +34188,7 @@ pub mod vdis {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Vdi> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -34216,6 +34227,7 @@ pub mod vdis {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListVdis {}
     /// Wire description of `get_vdi` (GET /vdis/{uuid}).
     #[doc(hidden)]
     pub static GET_VDI: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -35825,7 +35837,7 @@ pub mod vdi_snapshots {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::VdiSnapshot> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -35864,6 +35876,7 @@ pub mod vdi_snapshots {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListVdiSnapshots {}
     /// Wire description of `get_vdi_snapshot` (GET /vdi-snapshots/{uuid}).
     #[doc(hidden)]
     pub static GET_VDI_SNAPSHOT: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -38182,7 +38195,7 @@ pub mod networks {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Network> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -38221,6 +38234,7 @@ pub mod networks {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListNetworks {}
     /// Wire description of `get_network` (GET /networks/{uuid}).
     #[doc(hidden)]
     pub static GET_NETWORK: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -43065,7 +43079,7 @@ pub mod sms {
             self,
             name: &str,
         ) -> ::xo_sdk::runtime::Result<super::types::Sm> {
-            ::xo_sdk::xo::Collection::find_by_name(self, name).await
+            ::xo_sdk::xo::ByName::find_by_name(self, name).await
         }
         /// Send the request and decode the JSON answer into `T` (the escape
         /// hatch when the declared type does not fit).
@@ -43104,6 +43118,7 @@ pub mod sms {
             self
         }
     }
+    impl ::xo_sdk::xo::ByName for ListSms {}
     /// Wire description of `get_sm` (GET /sms/{uuid}).
     #[doc(hidden)]
     pub static GET_SM: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
