@@ -957,6 +957,20 @@ class ModelCheck:
                  f"(sizes, counts, timestamps: TypeScript has one number type)"]
         return lines, not fails
 
+    def schema_parts(self, schema):
+        """`schema` and every schema it stands for: its `$ref` targets and
+        its anyOf/oneOf/allOf branches, recursively."""
+        stack = [schema] if schema is not None else []
+        while stack:
+            s = stack.pop()
+            if not isinstance(s, dict):
+                continue
+            yield s
+            if "$ref" in s and s["$ref"].startswith("#/components/schemas/"):
+                stack.append(self.spec.schemas.get(s["$ref"].rsplit("/", 1)[1]))
+            for key in ("anyOf", "oneOf", "allOf"):
+                stack.extend(s.get(key) or [])
+
     # -- `returns`: the typed result of an operation mirrors its spec answer
     def check_returns(self, tools: set[str]) -> tuple[list[str], bool]:
         mirrored_by: dict[int, set[str]] = {}
@@ -982,43 +996,16 @@ class ModelCheck:
             ok_resp = next((self.spec.resolve(r) for c, r in sop.op.get("responses", {}).items()
                             if str(c).startswith("2")), None)
             schema = ((ok_resp or {}).get("content") or {}).get(JSON_CT, {}).get("schema")
-            names = set()
-            stack = [schema] if schema is not None else []
-            while stack:
-                s = stack.pop()
-                if not isinstance(s, dict):
-                    continue
-                names |= mirrored_by.get(id(s), set())
-                if "$ref" in s and s["$ref"].startswith("#/components/schemas/"):
-                    stack.append(self.spec.schemas.get(s["$ref"].rsplit("/", 1)[1]))
-                for key in ("anyOf", "oneOf", "allOf"):
-                    stack.extend(s.get(key) or [])
+            top = list(self.schema_parts(schema))
+            names = {n for part in top for n in mirrored_by.get(id(part), set())}
             result = o.get("result")
             if result and result.get("kind") == "array" and result["of"].get("kind") == "named":
                 # A plain list of models: its items are what is mirrored.
                 result = result["of"]
                 # The item schemas of the array (or of each array branch).
-                item_schemas, walk = [], [schema] if schema is not None else []
-                while walk:
-                    s = walk.pop()
-                    if not isinstance(s, dict):
-                        continue
-                    if "$ref" in s and s["$ref"].startswith("#/components/schemas/"):
-                        walk.append(self.spec.schemas.get(s["$ref"].rsplit("/", 1)[1]))
-                    for key in ("anyOf", "oneOf", "allOf"):
-                        walk.extend(s.get(key) or [])
-                    if isinstance(s.get("items"), dict):
-                        item_schemas.append(s["items"])
-                stack = item_schemas
-                while stack:
-                    s = stack.pop()
-                    if not isinstance(s, dict):
-                        continue
-                    names |= mirrored_by.get(id(s), set())
-                    if "$ref" in s and s["$ref"].startswith("#/components/schemas/"):
-                        stack.append(self.spec.schemas.get(s["$ref"].rsplit("/", 1)[1]))
-                    for key in ("anyOf", "oneOf", "allOf"):
-                        stack.extend(s.get(key) or [])
+                items = [part["items"] for part in top if isinstance(part.get("items"), dict)]
+                names |= {n for item in items for part in self.schema_parts(item)
+                          for n in mirrored_by.get(id(part), set())}
             declared = result["of"] if result and result.get("kind") == "named" else None
             justified = isinstance(o.get("returns"), dict) and o["returns"].get("description")
             if result and result.get("kind") == "value" and justified:

@@ -52,7 +52,7 @@ pub use error::{ApiError, CallSite, Error, Result, default_code_for_status};
 pub use ndjson::{MAX_LINE as NDJSON_MAX_LINE, NdjsonStream};
 pub use object::{Field, Href, Id};
 pub use request::{RawResponse, Request};
-pub(crate) use request::{created_id, last_segment, percent_decode};
+pub(crate) use request::{last_segment, percent_decode};
 pub use retry::{CallOptions, RetryConfig};
 pub use spec::{
     ApiSpec, AuthSpec, Backoff, ErrorPolicy, HttpMethod, IdempotencySpec, OperationSpec,

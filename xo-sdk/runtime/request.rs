@@ -441,16 +441,7 @@ impl Request {
     /// id: the answer's `{"id": …}` or bare string, else the last segment
     /// of its `Location` header. Anything else is an [`Error::Decode`].
     pub async fn send_created<I: Id>(self) -> Result<I> {
-        let response = self.send_response().await?;
-        match created_id(&response) {
-            Some(id) => Ok(I::from_wire(id)),
-            None => Err(Error::Decode {
-                site: response.site.clone(),
-                reason: "expected the new object's id: `{\"id\": …}`, a string or a `Location`"
-                    .into(),
-                excerpt: wire::excerpt(&response.body),
-            }),
-        }
+        self.send_response().await?.created()
     }
 
     /// Send a request whose answer carries nothing to read (`204`, or a
@@ -898,7 +889,7 @@ async fn api_error(
 
 /// The id an answer gives to an object it created: `{"id": "…"}` or a bare
 /// JSON string in the body, else the last segment of `Location`.
-pub(crate) fn created_id(response: &RawResponse) -> Option<String> {
+fn created_id(response: &RawResponse) -> Option<String> {
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&response.body) {
         match value {
             serde_json::Value::String(id) if !id.is_empty() => return Some(id),
@@ -968,5 +959,20 @@ impl RawResponse {
     /// Where the call went.
     pub fn site(&self) -> &CallSite {
         &self.site
+    }
+
+    /// The id of the object this answer created: `{"id": …}` or a bare
+    /// string in the body, else the last segment of `Location`; anything
+    /// else is an [`Error::Decode`].
+    pub fn created<I: Id>(&self) -> Result<I> {
+        match created_id(self) {
+            Some(id) => Ok(I::from_wire(id)),
+            None => Err(Error::Decode {
+                site: self.site.clone(),
+                reason: "expected the new object's id: `{\"id\": …}`, a string or a `Location`"
+                    .into(),
+                excerpt: wire::excerpt(&self.body),
+            }),
+        }
     }
 }

@@ -42,8 +42,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::runtime::{
-    CallSite, Client, Id, NdjsonStream, RawResponse, Request, created_id, last_segment,
-    percent_decode,
+    CallSite, Client, Id, NdjsonStream, RawResponse, Request, last_segment, percent_decode,
 };
 use crate::types::{TaskId, TaskStatus};
 use crate::xo::Collection;
@@ -205,14 +204,7 @@ impl<I: Id> TaskOutput for I {
     }
 
     fn from_sync_response(response: &RawResponse) -> Result<Self> {
-        created_id(response)
-            .map(I::from_wire)
-            .ok_or_else(|| Error::Decode {
-                site: response.site().clone(),
-                reason: "expected the new object's id: `{\"id\": …}`, a string or a `Location`"
-                    .into(),
-                excerpt: excerpt(&response.body),
-            })
+        response.created()
     }
 }
 
