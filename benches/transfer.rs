@@ -7,10 +7,10 @@
 //! like XO's imports. Both sides move the same bytes with identically
 //! configured reqwest clients:
 //!
-//! - export, SDK: `client.vms().export_xva(..).send()` then
+//! - export, SDK: `client.vms().export(.., VmExportFormat::Xva).send()` then
 //!   `ByteStream::write_to(tokio::io::sink())`;
 //!   raw: `reqwest` `bytes_stream()` written to the same sink;
-//! - import, SDK: `client.pools().import_vm_xva(.., Body::from_reader(reader, len))`;
+//! - import, SDK: `client.pools().import_vm(.., Body::from_reader(reader, len))`;
 //!   raw: `reqwest` with `Body::wrap_stream` over the same reader, read in
 //!   256 KiB chunks, and the same Content-Length.
 //!
@@ -43,7 +43,7 @@ use futures::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use xo_sdk::Body;
-use xo_sdk::types::{PoolId, VmId};
+use xo_sdk::types::{PoolId, VmExportFormat, VmId};
 
 const MIB: u64 = 1024 * 1024;
 /// The server's pattern, sent over and over (pseudo-random, not zeros).
@@ -221,7 +221,7 @@ async fn serve(mut sock: TcpStream, pattern: std::sync::Arc<Vec<u8>>, size: u64)
 async fn sdk_export(client: &xo_sdk::Client) -> u64 {
     client
         .vms()
-        .export_xva(VmId::new("vm"))
+        .export(VmId::new("vm"), VmExportFormat::Xva)
         .send()
         .await
         .unwrap()
@@ -254,7 +254,7 @@ async fn sdk_import(client: &xo_sdk::Client, pattern: &std::sync::Arc<Vec<u8>>, 
     // The server answers the byte count as the new VM's id.
     let vm: VmId = client
         .pools()
-        .import_vm_xva(PoolId::new("pool"), body)
+        .import_vm(PoolId::new("pool"), body)
         .send()
         .await
         .unwrap();
@@ -284,7 +284,7 @@ async fn raw_import(
 async fn sdk_save(client: &xo_sdk::Client, dest: &std::path::Path) -> u64 {
     client
         .vms()
-        .export_xva(VmId::new("vm"))
+        .export(VmId::new("vm"), VmExportFormat::Xva)
         .send()
         .await
         .unwrap()

@@ -355,15 +355,15 @@ class Result:
         self.warnings.append(msg)
 
 
-def check_operation(spec: Spec, ir_op: dict, tools: set[str]) -> tuple[Result, SpecOp | None]:
-    r = Result()
+def find_spec_op(spec: Spec, ir_op: dict):
+    """The spec operation of an IR operation: `(sop, binding)` with the
+    spec's path-param names mapped to the IR's, or `(None, other methods on
+    the path)` when none has its method and path."""
     method = ir_op["http_method"].upper()
-    path = ir_op["path"]
-
     candidates = []
     other_methods = set()
     for sop in spec.ops:
-        got = match_path(spec, sop, path)
+        got = match_path(spec, sop, ir_op["path"])
         if got is None:
             continue
         if sop.method == method:
@@ -371,13 +371,24 @@ def check_operation(spec: Spec, ir_op: dict, tools: set[str]) -> tuple[Result, S
         else:
             other_methods.add(sop.method)
     if not candidates:
-        if other_methods:
-            r.fail(f"no {method} on this path in the spec (it has {', '.join(sorted(other_methods))})")
+        return None, other_methods
+    candidates.sort(key=lambda c: c[0])
+    _, sop, (binding, _literals) = candidates[0]
+    return sop, binding
+
+
+def check_operation(spec: Spec, ir_op: dict, tools: set[str]) -> tuple[Result, SpecOp | None]:
+    r = Result()
+    method = ir_op["http_method"].upper()
+    path = ir_op["path"]
+
+    sop, binding = find_spec_op(spec, ir_op)
+    if sop is None:
+        if binding:
+            r.fail(f"no {method} on this path in the spec (it has {', '.join(sorted(binding))})")
         else:
             r.fail("path not in the spec")
         return r, None
-    candidates.sort(key=lambda c: c[0])
-    _, sop, (binding, _literals) = candidates[0]
     where = f"spec {sop.op_id} {sop.method} {sop.path}"
 
     params = ir_op.get("params", [])
@@ -870,6 +881,7 @@ class ModelCheck:
                 self.current = None
                 for _owner, text in self.compare({"kind": "named", "of": name}, schema):
                     self.top_issues.append(f"{name} vs {ref}: {text}")
+        self.compare_param_enums()
         while self.queue:
             struct, n = self.queue.pop(0)
             td = self.types[struct]
@@ -884,6 +896,37 @@ class ModelCheck:
                         if issue not in got:
                             got.append(issue)
             self.current = None
+
+    def compare_param_enums(self):
+        """A parameter typed by a string enum (`x-type`) can send only the
+        enum's values: each must be one the spec's parameter accepts, and
+        every value the spec lists must be a variant."""
+        for op in self.ops:
+            for p in op.get("params", []):
+                vt = p.get("value_type") or {}
+                if vt.get("kind") == "array":
+                    vt = vt.get("of") or {}
+                td = self.types.get(vt.get("of", "")) if vt.get("kind") == "named" else None
+                if td is None or td["kind"] != "enum":
+                    continue
+                sop, binding = find_spec_op(self.spec, op)
+                if sop is None:
+                    continue  # reported by the operation check
+                name = next((s for s, i in binding.items() if i == p["name"]), p["name"])
+                sp = sop.param(p["in"], name) if p["in"] != "body" else None
+                if sp is None:
+                    continue  # body fields are compared with the request schema
+                schema = sp.get("schema", {})
+                self.current = None
+                where = f"{op['tool']} param `{p['name']}` ({td['name']})"
+                for _owner, text in self.compare(vt, schema):
+                    self.top_issues.append(f"{where}: {text}")
+                allowed = enum_values(self.spec, schema)
+                if allowed is not None:
+                    extra = [w for w, _v in td["variants"] if w not in allowed]
+                    if extra:
+                        self.top_issues.append(
+                            f"{where}: sends {', '.join(extra)}, which {sop.op_id} does not accept")
 
     def report(self) -> tuple[list[str], bool]:
         t = self.tables

@@ -338,6 +338,25 @@ class ModelCheckTest(unittest.TestCase):
         model_type(ir, "GadgetState")["variants"].pop()
         self.assertModelFails(ir, "FAIL model Gadget.state: spec values off missing from enum GadgetState")
 
+    def test_parameter_enum_against_the_spec(self):
+        def with_export(variants):
+            ir = models_ir()
+            ir["types"].append({"kind": "enum", "name": "ArchiveFormat", "source": "ArchiveFormat",
+                                "doc": None, "variants": variants})
+            fmt = param("format", "string", "path")
+            fmt["value_type"] = named("ArchiveFormat")
+            ir["operations"].append(op("export_gadget", "GET", "/gadgets/{id}.{format}",
+                                       [param("id", "string", "path"), fmt],
+                                       response={"kind": "binary"}))
+            return ir
+        lines, ok = check_models(with_export([["tar", "Tar"], ["zip", "Zip"]]))
+        self.assertTrue(ok, lines)
+        self.assertModelFails(with_export([["tar", "Tar"], ["rar", "Rar"]]),
+                              "FAIL model export_gadget param `format` (ArchiveFormat): "
+                              "spec values zip missing from enum ArchiveFormat",
+                              "FAIL model export_gadget param `format` (ArchiveFormat): "
+                              "sends rar, which ExportGadget does not accept")
+
     def test_spec_field_not_declared(self):
         ir = models_ir()
         model_type(ir, "GadgetPart")["fields"].pop()  # weight, only in one union branch

@@ -63,9 +63,9 @@ pub async fn run(
     path: &Path,
     compression: Option<Compression>,
 ) -> Result<Export, BoxError> {
-    let mut request = client.vms().export_xva(vm);
+    let mut request = client.vms().export(vm, VmExportFormat::Xva);
     if let Some(c) = compression {
-        request = request.compression(c);
+        request = request.compress(c);
     }
     // The call returns once the answer's head is in; the body is read as
     // it is saved.
@@ -123,7 +123,7 @@ async fn main() -> Result<(), BoxError> {
     let path = match args.get(1) {
         Some(p) => PathBuf::from(p),
         None => {
-            let suffix = compression.map_or("", Compression::suffix);
+            let suffix = compression.as_ref().map_or("", Compression::suffix);
             std::env::temp_dir().join(format!("{vm}.xva{suffix}"))
         }
     };

@@ -46,7 +46,7 @@ where
     let before = client.hosts().get(host).send().await?;
     let name = before.name_label.clone().unwrap_or_default();
     // `residentVms` lists the host's control domain (dom0) too: it stays.
-    let dom0 = before.control_domain.as_deref();
+    let dom0 = before.control_domain.as_ref().map(|d| d.as_str());
     let residents: Vec<VmId> = before
         .resident_vms
         .clone()

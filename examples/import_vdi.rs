@@ -22,8 +22,6 @@ use std::time::{Duration, Instant};
 use common::BoxError;
 use indicatif::{ProgressBar, ProgressStyle};
 use xo_sdk::prelude::*;
-// The `.format(..)` setter of VDI imports (not in the prelude).
-use xo_sdk::xo::VdiImportFormat;
 
 /// What was imported.
 #[derive(Debug)]
@@ -64,8 +62,8 @@ pub async fn run(client: &Client, file: &Path, sr: &SrId) -> Result<Import, BoxE
     // The answer is `201 {id}` once XO has written the disk.
     let sent = client
         .srs()
-        .import_vdi_to(sr, body)
-        .format(format)
+        .import_vdi(sr, body)
+        .raw(format == VdiFormat::Raw)
         .name_label(&name)
         .send()
         .await;

@@ -173,11 +173,11 @@ async fn main() -> Result<(), BoxError> {
 /// the pool has no coordinator until it is back).
 pub async fn first_non_master(client: &Client) -> Result<HostId, BoxError> {
     let pools = client.pools().list().select([Pool::MASTER]).send().await?;
-    let masters: Vec<String> = pools.into_iter().filter_map(|p| p.master).collect();
+    let masters: Vec<HostId> = pools.into_iter().filter_map(|p| p.master).collect();
     let hosts = client.hosts().list().send().await?;
     hosts
         .iter()
         .map(Href::id)
-        .find(|h: &HostId| !masters.iter().any(|m| m == h.as_str()))
+        .find(|h: &HostId| !masters.contains(h))
         .ok_or_else(|| "every host is a pool master".into())
 }

@@ -45,7 +45,7 @@ pub async fn run(client: &Client, host: &HostId) -> Result<Reboot, BoxError> {
     let guests = |host: Host| -> Vec<VmId> {
         let dom0 = host.control_domain;
         let vms = host.resident_vms.unwrap_or_default().into_iter();
-        vms.filter(|vm| Some(vm.as_str()) != dom0.as_deref())
+        vms.filter(|vm| Some(vm.as_str()) != dom0.as_ref().map(|d| d.as_str()))
             .collect()
     };
     let residents_before = guests(before);

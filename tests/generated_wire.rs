@@ -336,7 +336,11 @@ fn cases(c: &xo_sdk::Client) -> Vec<Case> {
         Case {
             tool: "export_vm_xva",
             call: Box::pin({
-                let f = c.vms().export_xva(VmId::new("v1")).compress("zstd").send();
+                let f = c
+                    .vms()
+                    .export(VmId::new("v1"), VmExportFormat::Xva)
+                    .compress(Compression::Zstd)
+                    .send();
                 async move {
                     let bytes = f.await?.collect().await?;
                     assert_eq!(&bytes[..], b"XVA bytes");

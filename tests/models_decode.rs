@@ -191,9 +191,9 @@ fn unknown_enum_values_are_kept() {
     assert_eq!(back["power_state"], "Migrating");
     assert_eq!(back["virtualizationMode"], "pvh2");
     // From a string, as a caller matching on values does.
-    assert_eq!(PowerState::from("Halted"), PowerState::Halted);
+    assert_eq!(PowerState::from_wire("Halted"), PowerState::Halted);
     assert_eq!(
-        PowerState::from("halted"),
+        PowerState::from_wire("halted"),
         PowerState::Unknown("halted".into())
     );
 }

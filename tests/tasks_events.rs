@@ -369,7 +369,7 @@ async fn a_failing_task_is_a_typed_failure() {
     let done = task.wait().await.unwrap();
     assert_eq!(done.status(), &TaskStatus::Failure);
     let failure = done.clone().into_result().unwrap_err();
-    assert_eq!(failure.task_id, task.id().as_str());
+    assert_eq!(failure.task_id, task.id());
     assert_eq!(failure.status, TaskStatus::Failure);
     assert!(
         failure.message.starts_with("VM_BAD_POWER_STATE("),

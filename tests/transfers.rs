@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use xo_sdk::runtime::{Progress, Value};
 use xo_sdk::types::{HostId, PoolId, SrId, VdiId, VdiSnapshotId, VmId, VmSnapshotId};
-use xo_sdk::xo::{Compression, ExportCompression, VdiFormat, VdiImportFormat, VmExportFormat};
+use xo_sdk::xo::{Compression, VdiFormat, VmExportFormat};
 use xo_sdk::{Body, Error};
 use xo_sim::state::{FNV_OFFSET, fnv1a64};
 
@@ -254,7 +254,12 @@ async fn export_without_content_length_is_saved_to_a_file() {
     let dest = dir.path("vm.xva");
     let reports = Reports::default();
 
-    let stream = client.vms().export_xva(&vm).send().await.unwrap();
+    let stream = client
+        .vms()
+        .export(&vm, VmExportFormat::Xva)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stream.content_length(), None, "XO sends no length");
     let n = stream
         .on_progress(reports.callback())
@@ -285,8 +290,8 @@ async fn export_with_content_length_is_saved_with_progress_totals() {
 
     let stream = client
         .vms()
-        .export_xva(&vm)
-        .compression(Compression::Zstd)
+        .export(&vm, VmExportFormat::Xva)
+        .compress(Compression::Zstd)
         .send()
         .await
         .unwrap();
@@ -348,7 +353,7 @@ async fn typed_formats_reach_the_wire() {
     let err = client
         .vm_snapshots()
         .export(&snap, VmExportFormat::Ova)
-        .compression(Compression::Gzip)
+        .compress(Compression::Gzip)
         .send()
         .await
         .unwrap_err();
@@ -365,7 +370,7 @@ async fn write_to_and_async_read_deliver_the_same_bytes() {
     let mut sink = Vec::new();
     let n = client
         .vdis()
-        .export_vhd(&vdi)
+        .export(&vdi, VdiFormat::Vhd)
         .send()
         .await
         .unwrap()
@@ -377,7 +382,7 @@ async fn write_to_and_async_read_deliver_the_same_bytes() {
 
     let mut reader = client
         .vdis()
-        .export_vhd(&vdi)
+        .export(&vdi, VdiFormat::Vhd)
         .send()
         .await
         .unwrap()
@@ -444,7 +449,7 @@ async fn truncated_download_with_content_length_fails_and_leaves_no_file() {
     let dest = dir.path("vm.xva");
     let stream = client
         .vms()
-        .export_xva(VmId::new("vm1"))
+        .export(VmId::new("vm1"), VmExportFormat::Xva)
         .send()
         .await
         .unwrap();
@@ -464,7 +469,7 @@ async fn truncated_chunked_download_fails_and_keeps_the_previous_file() {
     std::fs::write(&dest, b"previous backup").unwrap();
     let err = client
         .vms()
-        .export_xva(VmId::new("vm1"))
+        .export(VmId::new("vm1"), VmExportFormat::Xva)
         .send()
         .await
         .unwrap()
@@ -482,7 +487,7 @@ async fn truncated_download_is_an_error_for_every_reader() {
     let client = client_for(addr);
     let err = client
         .vms()
-        .export_xva(VmId::new("vm1"))
+        .export(VmId::new("vm1"), VmExportFormat::Xva)
         .send()
         .await
         .unwrap()
@@ -492,7 +497,7 @@ async fn truncated_download_is_an_error_for_every_reader() {
     assert!(err.is_transport(), "{err:?}");
     let mut reader = client
         .vms()
-        .export_xva(VmId::new("vm1"))
+        .export(VmId::new("vm1"), VmExportFormat::Xva)
         .send()
         .await
         .unwrap()
@@ -511,7 +516,7 @@ async fn save_to_replaces_an_existing_file_on_success() {
     std::fs::write(&dest, b"old").unwrap();
     client
         .vms()
-        .export_xva(&vm)
+        .export(&vm, VmExportFormat::Xva)
         .send()
         .await
         .unwrap()
@@ -526,7 +531,7 @@ async fn save_to_replaces_an_existing_file_on_success() {
     std::fs::create_dir(&blocked).unwrap();
     let err = client
         .vms()
-        .export_xva(&vm)
+        .export(&vm, VmExportFormat::Xva)
         .send()
         .await
         .unwrap()
@@ -538,7 +543,7 @@ async fn save_to_replaces_an_existing_file_on_success() {
     assert_eq!(dir.entries(), vec!["sub", "vm.xva"]);
     let err = client
         .vms()
-        .export_xva(&vm)
+        .export(&vm, VmExportFormat::Xva)
         .send()
         .await
         .unwrap()
@@ -568,8 +573,8 @@ async fn vdi_import_from_a_file_sends_content_length_and_every_byte() {
     assert_eq!(body.length(), Some(data.len() as u64));
     let created: VdiId = client
         .srs()
-        .import_vdi_to(&sr, body)
-        .format(VdiFormat::from_path(&path).unwrap())
+        .import_vdi(&sr, body)
+        .raw(VdiFormat::from_path(&path) == Some(VdiFormat::Raw))
         .name_label("restored")
         .send()
         .await
@@ -605,7 +610,7 @@ async fn vm_import_from_a_file_is_accepted() {
     let before = sim.ids("vms");
     let created: VmId = client
         .pools()
-        .import_vm_xva(&pool, Body::from_file(&path).await.unwrap())
+        .import_vm(&pool, Body::from_file(&path).await.unwrap())
         .send()
         .await
         .unwrap();
@@ -633,7 +638,7 @@ async fn vdi_content_import_from_an_async_read_with_its_length() {
     // 204: nothing to read.
     let () = client
         .vdis()
-        .import_to_existing_raw(&vdi, body)
+        .import(&vdi, VdiFormat::Raw, body)
         .send()
         .await
         .unwrap();
@@ -656,7 +661,7 @@ async fn in_memory_and_stream_bodies_carry_their_length() {
     let data = pseudo_random(600_000, 4);
     client
         .vdis()
-        .import_to_existing(&vdi, data.clone())
+        .import(&vdi, VdiFormat::Vhd, data.clone())
         .send()
         .await
         .unwrap();
@@ -665,7 +670,7 @@ async fn in_memory_and_stream_bodies_carry_their_length() {
     let body = Body::from_stream(futures::stream::iter(chunks), Some(data.len() as u64));
     client
         .vdis()
-        .import_to_existing(&vdi, body)
+        .import(&vdi, VdiFormat::Vhd, body)
         .send()
         .await
         .unwrap();
@@ -686,12 +691,7 @@ async fn unknown_length_is_refused_before_sending() {
     // A character device: no length to announce.
     let body = Body::from_file("/dev/zero").await.unwrap();
     assert_eq!(body.length(), None);
-    let err = client
-        .srs()
-        .import_vdi_to(&sr, body)
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.srs().import_vdi(&sr, body).send().await.unwrap_err();
     match &err {
         Error::InvalidArgument { name, reason, .. } => {
             assert_eq!(name, "body");
@@ -715,12 +715,7 @@ async fn chunked_upload_is_an_explicit_choice_and_xo_refuses_it_for_vdis() {
     // An XVA import takes a chunked body.
     let body = Body::from_reader_chunked(Generated::new(len, 5));
     assert_eq!(body.length(), None);
-    client
-        .pools()
-        .import_vm_xva(&pool, body)
-        .send()
-        .await
-        .unwrap();
+    client.pools().import_vm(&pool, body).send().await.unwrap();
     let rec = &sim.imports()[0];
     assert!(rec.accepted);
     assert_eq!(rec.content_length, None);
@@ -732,7 +727,7 @@ async fn chunked_upload_is_an_explicit_choice_and_xo_refuses_it_for_vdis() {
     // A VDI import does not: XO answers 500 (documented on `Body`).
     let err = client
         .srs()
-        .import_vdi_to(&sr, Body::from_reader_chunked(Generated::new(len, 6)))
+        .import_vdi(&sr, Body::from_reader_chunked(Generated::new(len, 6)))
         .send()
         .await
         .unwrap_err();
@@ -746,7 +741,11 @@ async fn a_source_shorter_than_its_length_fails_the_call() {
     let vdi = free_vdi(&sim);
     let err = client
         .vdis()
-        .import_to_existing_raw(&vdi, Body::from_reader(Generated::new(1000, 1), 5000))
+        .import(
+            &vdi,
+            VdiFormat::Raw,
+            Body::from_reader(Generated::new(1000, 1), 5000),
+        )
         .send()
         .await
         .unwrap_err();
@@ -762,8 +761,9 @@ async fn a_source_shorter_than_its_length_fails_the_call() {
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(vec![1; 600]), Ok(vec![2; 600])];
     let err = client
         .vdis()
-        .import_to_existing_raw(
+        .import(
             &vdi,
+            VdiFormat::Raw,
             Body::from_stream(futures::stream::iter(chunks), Some(1000)),
         )
         .send()
@@ -789,8 +789,9 @@ async fn an_unreadable_source_is_an_io_error() {
     ];
     let err = client
         .vdis()
-        .import_to_existing_raw(
+        .import(
             &vdi,
+            VdiFormat::Raw,
             Body::from_stream(futures::stream::iter(chunks), Some(5000)),
         )
         .send()
@@ -861,8 +862,9 @@ async fn an_upload_the_server_stops_reading_is_a_write_idle_timeout() {
     let len = 1u64 << 30;
     let err = client
         .vdis()
-        .import_to_existing_raw(
+        .import(
             VdiId::new("v"),
+            VdiFormat::Raw,
             Body::from_reader(tokio::io::repeat(1).take(len), len),
         )
         .send()
@@ -948,7 +950,7 @@ async fn dropping_a_download_closes_the_connection() {
     let client = client_for(addr);
     let mut stream = client
         .vms()
-        .export_xva(VmId::new("vm1"))
+        .export(VmId::new("vm1"), VmExportFormat::Xva)
         .send()
         .await
         .unwrap();
@@ -977,7 +979,7 @@ async fn dropping_save_to_stops_the_transfer_and_removes_the_temporary_file() {
     let dest = dir.path("vm.xva");
     let stream = client
         .vms()
-        .export_xva(VmId::new("vm1"))
+        .export(VmId::new("vm1"), VmExportFormat::Xva)
         .send()
         .await
         .unwrap();
@@ -1049,7 +1051,7 @@ async fn dropping_an_upload_closes_the_connection() {
     let task = tokio::spawn(async move {
         client
             .vdis()
-            .import_to_existing_raw(VdiId::new("vdi1"), body)
+            .import(VdiId::new("vdi1"), VdiFormat::Raw, body)
             .send()
             .await
     });
@@ -1134,8 +1136,9 @@ async fn uploads_over_tls_use_the_client_s_trust_settings() {
         .unwrap();
     trusted
         .vdis()
-        .import_to_existing_raw(
+        .import(
             VdiId::new("vdi1"),
+            VdiFormat::Raw,
             Body::from_reader(Generated::new(len, 9), len as u64),
         )
         .send()
@@ -1150,7 +1153,11 @@ async fn uploads_over_tls_use_the_client_s_trust_settings() {
         .unwrap();
     let err = untrusting
         .vdis()
-        .import_to_existing_raw(VdiId::new("vdi1"), Body::from(vec![0u8; 1000]))
+        .import(
+            VdiId::new("vdi1"),
+            VdiFormat::Raw,
+            Body::from(vec![0u8; 1000]),
+        )
         .send()
         .await
         .unwrap_err();

@@ -2,7 +2,7 @@
 //!
 //! A typed, async Rust client for the [Xen Orchestra](https://xen-orchestra.com)
 //! REST API (`/rest/v0`), generated at build time from a DADL description of
-//! the API plus this project's errata overlay: 270 operations, each a method
+//! the API plus this project's errata overlay: 267 operations, each a method
 //! with typed, documented parameters, on top of a hand-written runtime
 //! (authentication, retries, timeouts, TLS, streaming) and hand-written XO
 //! specifics (typed collections, tasks, events, transfers).
@@ -61,6 +61,15 @@
 //! # fn demo(client: xo_sdk::Client) {
 //! use xo_sdk::types::Host;
 //! let _ = client.vms().list().select([Host::NAME_LABEL]);
+//! # }
+//! ```
+//!
+//! Formats and other enumerated options are typed too: an export takes a
+//! `VmExportFormat`, not a string XO would refuse at run time:
+//!
+//! ```compile_fail,E0277
+//! # fn demo(client: xo_sdk::Client, vm: xo_sdk::types::VmId) {
+//! let _ = client.vms().export(&vm, "qcow2");
 //! # }
 //! ```
 //!
@@ -138,8 +147,8 @@ pub mod prelude {
         VmId, VmSnapshot, VmSnapshotId, VmTemplate, VmTemplateId,
     };
     pub use crate::xo::{
-        Action, ByName, Collection, Compression, ExportCompression, Filter, MarkdownTable, Task,
-        TaskError, VdiFormat, VdiImportFormat, VmExportFormat,
+        Action, ByName, Collection, Compression, Filter, MarkdownTable, Task, TaskError, VdiFormat,
+        VmExportFormat,
     };
     pub use crate::{Client, Error, Result};
 }

@@ -414,6 +414,15 @@ fn emit_types(types: &[TypeDef], selectable: &[&str], outputs: &[&str]) -> Token
                             #ident::Unknown(other) => other,
                         }
                     }
+                    /// The variant a wire value names; `Unknown` for any other value.
+                    /// (Not `From<&str>`: a parameter of this type must not accept any
+                    /// string; `str::parse` works too.)
+                    pub fn from_wire(value: &str) -> Self {
+                        match value {
+                            #(#from_str)*
+                            other => #ident::Unknown(other.to_owned()),
+                        }
+                    }
                 }
                 impl ::core::fmt::Display for #ident {
                     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -428,12 +437,10 @@ fn emit_types(types: &[TypeDef], selectable: &[&str], outputs: &[&str]) -> Token
                         }
                     }
                 }
-                impl ::core::convert::From<&str> for #ident {
-                    fn from(value: &str) -> Self {
-                        match value {
-                            #(#from_str)*
-                            other => #ident::Unknown(other.to_owned()),
-                        }
+                impl ::core::str::FromStr for #ident {
+                    type Err = ::core::convert::Infallible;
+                    fn from_str(value: &str) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+                        ::core::result::Result::Ok(#ident::from_wire(value))
                     }
                 }
                 impl #rt::serde::Serialize for #ident {
@@ -444,7 +451,7 @@ fn emit_types(types: &[TypeDef], selectable: &[&str], outputs: &[&str]) -> Token
                 impl<'de> #rt::serde::Deserialize<'de> for #ident {
                     fn deserialize<D: #rt::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
                         let value = <::std::borrow::Cow<'de, str> as #rt::serde::Deserialize>::deserialize(deserializer)?;
-                        ::core::result::Result::Ok(#ident::from(value.as_ref()))
+                        ::core::result::Result::Ok(#ident::from_wire(value.as_ref()))
                     }
                 }
             }

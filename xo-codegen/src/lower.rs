@@ -622,14 +622,16 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
         let idxs = by_segment[seg].clone();
         // Method names: strip the resource noun; on any clash fall back to the
         // full tool name for every tool involved.
-        let mut proposed: Vec<String> = idxs
-            .iter()
-            .map(|&i| {
-                naming::method_name(&operations[i].tool, seg)
+        let mut proposed: Vec<String> = Vec::with_capacity(idxs.len());
+        for &i in &idxs {
+            let tool = &operations[i].tool;
+            proposed.push(match &b.tools[tool].x_method {
+                Some(m) => explicit_method_name(loaded, tool, m)?,
+                None => naming::method_name(tool, seg)
                     .filter(|m| !naming::SERVICE_MEMBERS.contains(&m.as_str()))
-                    .unwrap_or_else(|| whole_method_name(&operations[i].tool))
-            })
-            .collect();
+                    .unwrap_or_else(|| whole_method_name(tool)),
+            });
+        }
         loop {
             let mut count: HashMap<&str, usize> = HashMap::new();
             for p in &proposed {
@@ -646,6 +648,16 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
             let mut changed = false;
             for (k, &i) in idxs.iter().enumerate() {
                 if clashing.contains(&proposed[k]) {
+                    let tool = &operations[i].tool;
+                    if b.tools[tool].x_method.is_some() {
+                        return Err(loaded.error_at(
+                            &format!("{}/x-method", tool_ptr(tool)),
+                            format!(
+                                "`x-method` `{}` is also the name of another method of resource `{seg}`",
+                                proposed[k]
+                            ),
+                        ));
+                    }
                     let full = whole_method_name(&operations[i].tool);
                     if proposed[k] != full {
                         proposed[k] = full;
@@ -693,6 +705,24 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
         types,
         warnings,
     })
+}
+
+/// The method name a tool declares with `x-method`: a snake-case Rust
+/// identifier that is neither a keyword nor a member every service has.
+fn explicit_method_name(loaded: &Loaded, tool: &str, name: &str) -> Result<String> {
+    let snake_ident = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !snake_ident || naming::is_keyword(name) || naming::SERVICE_MEMBERS.contains(&name) {
+        return Err(loaded.error_at(
+            &format!("{}/x-method", tool_ptr(tool)),
+            format!(
+                "`x-method` must be a snake_case Rust identifier that no service already has, not `{name}`"
+            ),
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 /// A tool's whole snake-case name as a service method (the fallback of

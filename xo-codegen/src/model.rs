@@ -743,6 +743,10 @@ pub struct Tool {
     /// gives the typed answer (see `ToolKind`).
     #[serde(default, rename = "x-kind")]
     pub x_kind: Option<ToolKind>,
+    /// Extension `x-method`: the name of the generated service method, in
+    /// place of the tool's name without the resource noun.
+    #[serde(default, rename = "x-method")]
+    pub x_method: Option<String>,
 }
 
 /// Extension `x-kind` of a tool (documented in `dadl/EXTENSIONS.md`).

@@ -94,7 +94,7 @@ fn is_plural_s(chars: &[char], i: usize) -> bool {
     chars[i] == 's' && chars.get(i + 1).is_none_or(|n| !n.is_ascii_lowercase())
 }
 
-fn is_keyword(s: &str) -> bool {
+pub(crate) fn is_keyword(s: &str) -> bool {
     KEYWORDS.contains(&s)
 }
 

@@ -40,6 +40,8 @@ const EXPECTED: &[&str] = &[
     // The typing extensions (dadl/EXTENSIONS.md).
     "collection_without_ndjson.dadl:17:7: tool `list_vms`, field `x-kind`: a collection needs an optional query parameter `ndjson`",
     "x_type_unknown.dadl:16:55: tool `get_vm`, field `params.id.x-type`: unknown type `VmId` (not in `backend.types`)",
+    "x_method_not_an_identifier.dadl:15:7: tool `get_vm`, field `x-method`: `x-method` must be a snake_case Rust identifier that no service already has, not `Fetch-VM`",
+    "x_method_clash.dadl:21:7: tool `fetch_vm`, field `x-method`: `x-method` `get` is also the name of another method of resource `vms`",
     "href_not_an_id.dadl:11:61: field `backend.types.Vm.properties.href.x-href`: `x-href` must name an id type (`x-id`), found `\"Vm\"`",
     // Names that collide once turned into Rust.
     "colliding_tool_names.dadl:15:5: tool `list-vms`, tools `list-vms` and `list_vms` (line 11) both become `ListVms` in Rust; rename one",

@@ -59,7 +59,7 @@ use super::transfer::{
 /// let body = Body::from_file("disk.vhd")
 ///     .await?
 ///     .on_progress(|p| eprintln!("{} of {:?} bytes sent", p.bytes, p.total));
-/// let vdi: VdiId = client.srs().import_vdi_to(&sr, body).name_label("restored").send().await?;
+/// let vdi: VdiId = client.srs().import_vdi(&sr, body).name_label("restored").send().await?;
 /// # Ok(())
 /// # }
 /// ```
@@ -119,7 +119,7 @@ impl Body {
     /// # async fn demo(client: xo_sdk::Client, pool: xo_sdk::types::PoolId) -> xo_sdk::Result<()> {
     /// use xo_sdk::prelude::*;
     /// let body = Body::from_file("/backups/web.xva").await?;
-    /// let vm: VmId = client.pools().import_vm_xva(&pool, body).send().await?;
+    /// let vm: VmId = client.pools().import_vm(&pool, body).send().await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -154,7 +154,7 @@ impl Body {
     /// // 1 GiB of zeros as a raw disk.
     /// let size = 1 << 30;
     /// let body = Body::from_reader(tokio::io::repeat(0).take(size), size);
-    /// client.vdis().import_to_existing_raw(&vdi, body).send().await?;
+    /// client.vdis().import(&vdi, VdiFormat::Raw, body).send().await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -405,7 +405,7 @@ impl Timers {
 /// # async fn demo(client: xo_sdk::Client, vm: xo_sdk::types::VmId) -> xo_sdk::Result<()> {
 /// let bytes = client
 ///     .vms()
-///     .export_xva(&vm)
+///     .export(&vm, xo_sdk::types::VmExportFormat::Xva)
 ///     .send()
 ///     .await?
 ///     .on_progress(|p| eprintln!("{} bytes", p.bytes))

@@ -13,13 +13,11 @@ mod filter;
 mod task;
 mod transfer;
 
+pub use crate::types::{Compression, VdiFormat, VmExportFormat};
 pub use collection::{ByName, Collection, MarkdownTable, ObjectStream, Typed};
 pub use events::{Change, Event, EventStream, EventStreamBuilder, Reconnected};
 pub use filter::{Cmp, Filter};
 pub use task::{
     Action, FinishedTask, SyncOutcome, Task, TaskChanges, TaskError, TaskEvent, TaskFailure,
     TaskOutput, TaskState, WatchTasks, task_output_from_json,
-};
-pub use transfer::{
-    Compression, ExportCompression, UnknownValue, VdiFormat, VdiImportFormat, VmExportFormat,
 };

@@ -231,7 +231,7 @@ pub enum SyncOutcome {
     /// it with [`Task::new`].
     Accepted {
         /// The task id.
-        task_id: String,
+        task_id: TaskId,
         /// The `Location` header, when sent.
         location: Option<String>,
     },
@@ -260,7 +260,10 @@ impl SyncOutcome {
                     .map(str::to_owned)
                     .or_else(|| location.as_deref().and_then(task_id_from_location));
                 match task_id {
-                    Some(task_id) => SyncOutcome::Accepted { task_id, location },
+                    Some(task_id) => SyncOutcome::Accepted {
+                        task_id: TaskId::new(task_id),
+                        location,
+                    },
                     None => body.map_or(SyncOutcome::Done, SyncOutcome::Value),
                 }
             }
@@ -719,7 +722,7 @@ impl TaskState {
         self.raw
             .get("status")
             .and_then(Value::as_str)
-            .map(TaskStatus::from)
+            .map(TaskStatus::from_wire)
     }
 
     /// The status as sent, or `""` when missing.
@@ -911,7 +914,7 @@ impl FinishedTask {
 #[non_exhaustive]
 pub struct TaskFailure {
     /// The task id.
-    pub task_id: String,
+    pub task_id: TaskId,
     /// The final status: `failure`, `interrupted`, or a value this SDK does
     /// not know.
     pub status: TaskStatus,
@@ -942,7 +945,7 @@ impl TaskFailure {
         let code =
             text(result.get("code")).or_else(|| text(data.as_ref().and_then(|d| d.get("code"))));
         TaskFailure {
-            task_id: state.id().unwrap_or_default().to_owned(),
+            task_id: TaskId::new(state.id().unwrap_or_default()),
             status: status.clone(),
             name: text(result.get("name")),
             code,

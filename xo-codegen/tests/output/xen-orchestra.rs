@@ -13,7 +13,7 @@ pub static API: ::xo_sdk::runtime::ApiSpec = ::xo_sdk::runtime::ApiSpec {
         prefix: "authenticationToken=",
     },
 };
-/// Every operation of the API (270), in DADL file order: the tool index at run time.
+/// Every operation of the API (267), in DADL file order: the tool index at run time.
 #[doc(hidden)]
 pub static OPERATIONS: &[&::xo_sdk::runtime::OperationSpec] = &[
     &ping::PING,
@@ -75,8 +75,6 @@ pub static OPERATIONS: &[&::xo_sdk::runtime::OperationSpec] = &[
     &vms::REVERT_VM_TO_SNAPSHOT,
     &vms::CLONE_VM,
     &vms::MIGRATE_VM,
-    &vms::EXPORT_VM_XVA,
-    &vms::EXPORT_VM_OVA,
     &pools::IMPORT_VM_XVA,
     &vms::GET_VM_STATS,
     &vms::ADD_VM_DATA_SOURCE,
@@ -182,11 +180,7 @@ pub static OPERATIONS: &[&::xo_sdk::runtime::OperationSpec] = &[
     &vdis::ADD_VDI_TAG,
     &vdis::REMOVE_VDI_TAG,
     &vdis::MIGRATE_VDI,
-    &vdis::EXPORT_VDI_VHD,
-    &vdis::EXPORT_VDI_RAW,
     &srs::IMPORT_VDI_TO_SR,
-    &vdis::IMPORT_VDI_TO_EXISTING,
-    &vdis::IMPORT_VDI_TO_EXISTING_RAW,
     &vdi_snapshots::LIST_VDI_SNAPSHOTS,
     &vdi_snapshots::GET_VDI_SNAPSHOT,
     &vdi_snapshots::DELETE_VDI_SNAPSHOT,
@@ -284,7 +278,10 @@ pub static OPERATIONS: &[&::xo_sdk::runtime::OperationSpec] = &[
     &servers::DISCONNECT_SERVER,
     &servers::LIST_SERVER_TASKS,
     &vms::COPY_VM,
+    &vms::EXPORT_VM,
     &hosts::SCAN_HOST_PIFS,
+    &vdis::EXPORT_VDI,
+    &vdis::IMPORT_VDI,
     &docs::GET_OPENAPI_SPEC,
 ];
 static ERROR_POLICY_0: ::xo_sdk::runtime::ErrorPolicy = ::xo_sdk::runtime::ErrorPolicy {
@@ -331,7 +328,7 @@ impl crate::Client {
     pub fn acl_privileges(&self) -> acl_privileges::AclPrivilegesService {
         acl_privileges::AclPrivilegesService::new(self.clone())
     }
-    /// Operations on `/vms` (31 operations).
+    /// Operations on `/vms` (30 operations).
     pub fn vms(&self) -> vms::VmsService {
         vms::VmsService::new(self.clone())
     }
@@ -359,7 +356,7 @@ impl crate::Client {
     pub fn srs(&self) -> srs::SrsService {
         srs::SrsService::new(self.clone())
     }
-    /// Operations on `/vdis` (15 operations).
+    /// Operations on `/vdis` (13 operations).
     pub fn vdis(&self) -> vdis::VdisService {
         vdis::VdisService::new(self.clone())
     }
@@ -492,6 +489,18 @@ pub mod types {
                 PowerState::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "Halted" => PowerState::Halted,
+                "Paused" => PowerState::Paused,
+                "Running" => PowerState::Running,
+                "Suspended" => PowerState::Suspended,
+                other => PowerState::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for PowerState {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -506,15 +515,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for PowerState {
-        fn from(value: &str) -> Self {
-            match value {
-                "Halted" => PowerState::Halted,
-                "Paused" => PowerState::Paused,
-                "Running" => PowerState::Running,
-                "Suspended" => PowerState::Suspended,
-                other => PowerState::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for PowerState {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(PowerState::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for PowerState {
@@ -533,7 +539,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(PowerState::from(value.as_ref()))
+            ::core::result::Result::Ok(PowerState::from_wire(value.as_ref()))
         }
     }
     /// Power state of a host as XO reports it (`Unknown` while unreachable).
@@ -561,6 +567,17 @@ pub mod types {
                 HostPowerState::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "Halted" => HostPowerState::Halted,
+                "Running" => HostPowerState::Running,
+                "Unknown" => HostPowerState::UnknownValue,
+                other => HostPowerState::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for HostPowerState {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -575,14 +592,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for HostPowerState {
-        fn from(value: &str) -> Self {
-            match value {
-                "Halted" => HostPowerState::Halted,
-                "Running" => HostPowerState::Running,
-                "Unknown" => HostPowerState::UnknownValue,
-                other => HostPowerState::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for HostPowerState {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(HostPowerState::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for HostPowerState {
@@ -601,7 +616,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(HostPowerState::from(value.as_ref()))
+            ::core::result::Result::Ok(HostPowerState::from_wire(value.as_ref()))
         }
     }
     /// Guest virtualization mode (XAPI `domain_type`).
@@ -635,6 +650,19 @@ pub mod types {
                 VirtualizationMode::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "hvm" => VirtualizationMode::Hvm,
+                "pv" => VirtualizationMode::Pv,
+                "pvh" => VirtualizationMode::Pvh,
+                "pv_in_pvh" => VirtualizationMode::PvInPvh,
+                "unspecified" => VirtualizationMode::Unspecified,
+                other => VirtualizationMode::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for VirtualizationMode {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -649,16 +677,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for VirtualizationMode {
-        fn from(value: &str) -> Self {
-            match value {
-                "hvm" => VirtualizationMode::Hvm,
-                "pv" => VirtualizationMode::Pv,
-                "pvh" => VirtualizationMode::Pvh,
-                "pv_in_pvh" => VirtualizationMode::PvInPvh,
-                "unspecified" => VirtualizationMode::Unspecified,
-                other => VirtualizationMode::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for VirtualizationMode {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(VirtualizationMode::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for VirtualizationMode {
@@ -677,7 +701,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(VirtualizationMode::from(value.as_ref()))
+            ::core::result::Result::Ok(VirtualizationMode::from_wire(value.as_ref()))
         }
     }
     /// State of an XO task: `pending` until it ends.
@@ -708,6 +732,18 @@ pub mod types {
                 TaskStatus::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "pending" => TaskStatus::Pending,
+                "success" => TaskStatus::Success,
+                "failure" => TaskStatus::Failure,
+                "interrupted" => TaskStatus::Interrupted,
+                other => TaskStatus::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for TaskStatus {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -722,15 +758,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for TaskStatus {
-        fn from(value: &str) -> Self {
-            match value {
-                "pending" => TaskStatus::Pending,
-                "success" => TaskStatus::Success,
-                "failure" => TaskStatus::Failure,
-                "interrupted" => TaskStatus::Interrupted,
-                other => TaskStatus::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for TaskStatus {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(TaskStatus::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for TaskStatus {
@@ -749,7 +782,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(TaskStatus::from(value.as_ref()))
+            ::core::result::Result::Ok(TaskStatus::from_wire(value.as_ref()))
         }
     }
     /// CPU sockets and cores of a host or pool.
@@ -3722,7 +3755,7 @@ pub mod types {
             default,
             skip_serializing_if = "::core::option::Option::is_none"
         )]
-        pub control_domain: ::core::option::Option<::std::string::String>,
+        pub control_domain: ::core::option::Option<VmControllerId>,
         /// Ids of the VMs running on it (JSON `residentVms`.)
         #[serde(
             rename = "residentVms",
@@ -4337,7 +4370,7 @@ pub mod types {
         pub xapi_ref: ::core::option::Option<::std::string::String>,
         /// Id of the master host (JSON `master`.)
         #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
-        pub master: ::core::option::Option<::std::string::String>,
+        pub master: ::core::option::Option<HostId>,
         /// Id of the default SR (JSON `default_SR`.)
         #[serde(
             rename = "default_SR",
@@ -4816,22 +4849,10 @@ pub mod types {
                 VdiType::Unknown(other) => other,
             }
         }
-    }
-    impl ::core::fmt::Display for VdiType {
-        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::core::convert::From<VdiType> for ::std::string::String {
-        fn from(value: VdiType) -> Self {
-            match value {
-                VdiType::Unknown(other) => other,
-                known => known.as_str().to_owned(),
-            }
-        }
-    }
-    impl ::core::convert::From<&str> for VdiType {
-        fn from(value: &str) -> Self {
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
             match value {
                 "user" => VdiType::User,
                 "system" => VdiType::System,
@@ -4846,6 +4867,27 @@ pub mod types {
                 "ephemeral" => VdiType::Ephemeral,
                 other => VdiType::Unknown(other.to_owned()),
             }
+        }
+    }
+    impl ::core::fmt::Display for VdiType {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::core::convert::From<VdiType> for ::std::string::String {
+        fn from(value: VdiType) -> Self {
+            match value {
+                VdiType::Unknown(other) => other,
+                known => known.as_str().to_owned(),
+            }
+        }
+    }
+    impl ::core::str::FromStr for VdiType {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(VdiType::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for VdiType {
@@ -4864,7 +4906,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(VdiType::from(value.as_ref()))
+            ::core::result::Result::Ok(VdiType::from_wire(value.as_ref()))
         }
     }
     /// A virtual disk image.
@@ -5780,6 +5822,18 @@ pub mod types {
                 VifLockingMode::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "network_default" => VifLockingMode::NetworkDefault,
+                "locked" => VifLockingMode::Locked,
+                "unlocked" => VifLockingMode::Unlocked,
+                "disabled" => VifLockingMode::Disabled,
+                other => VifLockingMode::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for VifLockingMode {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -5794,15 +5848,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for VifLockingMode {
-        fn from(value: &str) -> Self {
-            match value {
-                "network_default" => VifLockingMode::NetworkDefault,
-                "locked" => VifLockingMode::Locked,
-                "unlocked" => VifLockingMode::Unlocked,
-                "disabled" => VifLockingMode::Disabled,
-                other => VifLockingMode::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for VifLockingMode {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(VifLockingMode::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for VifLockingMode {
@@ -5821,7 +5872,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(VifLockingMode::from(value.as_ref()))
+            ::core::result::Result::Ok(VifLockingMode::from_wire(value.as_ref()))
         }
     }
     /// A virtual network interface of a VM.
@@ -6061,6 +6112,17 @@ pub mod types {
                 IpConfigurationMode::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "None" => IpConfigurationMode::None,
+                "DHCP" => IpConfigurationMode::Dhcp,
+                "Static" => IpConfigurationMode::Static,
+                other => IpConfigurationMode::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for IpConfigurationMode {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -6075,14 +6137,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for IpConfigurationMode {
-        fn from(value: &str) -> Self {
-            match value {
-                "None" => IpConfigurationMode::None,
-                "DHCP" => IpConfigurationMode::Dhcp,
-                "Static" => IpConfigurationMode::Static,
-                other => IpConfigurationMode::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for IpConfigurationMode {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(IpConfigurationMode::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for IpConfigurationMode {
@@ -6101,7 +6161,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(IpConfigurationMode::from(value.as_ref()))
+            ::core::result::Result::Ok(IpConfigurationMode::from_wire(value.as_ref()))
         }
     }
     /// IPv6 configuration of a PIF (XAPI `ipv6_configuration_mode`).
@@ -6132,6 +6192,18 @@ pub mod types {
                 Ipv6ConfigurationMode::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "None" => Ipv6ConfigurationMode::None,
+                "DHCP" => Ipv6ConfigurationMode::Dhcp,
+                "Static" => Ipv6ConfigurationMode::Static,
+                "Autoconf" => Ipv6ConfigurationMode::Autoconf,
+                other => Ipv6ConfigurationMode::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for Ipv6ConfigurationMode {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -6146,15 +6218,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for Ipv6ConfigurationMode {
-        fn from(value: &str) -> Self {
-            match value {
-                "None" => Ipv6ConfigurationMode::None,
-                "DHCP" => Ipv6ConfigurationMode::Dhcp,
-                "Static" => Ipv6ConfigurationMode::Static,
-                "Autoconf" => Ipv6ConfigurationMode::Autoconf,
-                other => Ipv6ConfigurationMode::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for Ipv6ConfigurationMode {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(Ipv6ConfigurationMode::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for Ipv6ConfigurationMode {
@@ -6173,7 +6242,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(Ipv6ConfigurationMode::from(value.as_ref()))
+            ::core::result::Result::Ok(Ipv6ConfigurationMode::from_wire(value.as_ref()))
         }
     }
     /// Address family a PIF uses for management.
@@ -6198,6 +6267,16 @@ pub mod types {
                 PrimaryAddressType::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "IPv4" => PrimaryAddressType::IPv4,
+                "IPv6" => PrimaryAddressType::IPv6,
+                other => PrimaryAddressType::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for PrimaryAddressType {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -6212,13 +6291,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for PrimaryAddressType {
-        fn from(value: &str) -> Self {
-            match value {
-                "IPv4" => PrimaryAddressType::IPv4,
-                "IPv6" => PrimaryAddressType::IPv6,
-                other => PrimaryAddressType::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for PrimaryAddressType {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(PrimaryAddressType::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for PrimaryAddressType {
@@ -6237,7 +6315,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(PrimaryAddressType::from(value.as_ref()))
+            ::core::result::Result::Ok(PrimaryAddressType::from_wire(value.as_ref()))
         }
     }
     /// A physical network interface (or VLAN/bond interface) of a host.
@@ -6899,6 +6977,18 @@ pub mod types {
                 PgpuDom0Access::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "enabled" => PgpuDom0Access::Enabled,
+                "disable_on_reboot" => PgpuDom0Access::DisableOnReboot,
+                "disabled" => PgpuDom0Access::Disabled,
+                "enable_on_reboot" => PgpuDom0Access::EnableOnReboot,
+                other => PgpuDom0Access::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for PgpuDom0Access {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -6913,15 +7003,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for PgpuDom0Access {
-        fn from(value: &str) -> Self {
-            match value {
-                "enabled" => PgpuDom0Access::Enabled,
-                "disable_on_reboot" => PgpuDom0Access::DisableOnReboot,
-                "disabled" => PgpuDom0Access::Disabled,
-                "enable_on_reboot" => PgpuDom0Access::EnableOnReboot,
-                other => PgpuDom0Access::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for PgpuDom0Access {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(PgpuDom0Access::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for PgpuDom0Access {
@@ -6940,7 +7027,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(PgpuDom0Access::from(value.as_ref()))
+            ::core::result::Result::Ok(PgpuDom0Access::from_wire(value.as_ref()))
         }
     }
     /// A physical GPU of a host.
@@ -7037,7 +7124,7 @@ pub mod types {
             default,
             skip_serializing_if = "::core::option::Option::is_none"
         )]
-        pub vgpus_2: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub vgpus_2: ::core::option::Option<::std::vec::Vec<VgpuId>>,
         /// JSON field `enabledVgpuTypes`.
         #[serde(
             rename = "enabledVgpuTypes",
@@ -7353,6 +7440,16 @@ pub mod types {
                 UserPermission::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "none" => UserPermission::None,
+                "admin" => UserPermission::Admin,
+                other => UserPermission::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for UserPermission {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -7367,13 +7464,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for UserPermission {
-        fn from(value: &str) -> Self {
-            match value {
-                "none" => UserPermission::None,
-                "admin" => UserPermission::Admin,
-                other => UserPermission::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for UserPermission {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(UserPermission::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for UserPermission {
@@ -7392,7 +7488,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(UserPermission::from(value.as_ref()))
+            ::core::result::Result::Ok(UserPermission::from_wire(value.as_ref()))
         }
     }
     /// An XO user.
@@ -7691,6 +7787,16 @@ pub mod types {
                 AclEffect::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "allow" => AclEffect::Allow,
+                "deny" => AclEffect::Deny,
+                other => AclEffect::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for AclEffect {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -7705,13 +7811,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for AclEffect {
-        fn from(value: &str) -> Self {
-            match value {
-                "allow" => AclEffect::Allow,
-                "deny" => AclEffect::Deny,
-                other => AclEffect::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for AclEffect {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(AclEffect::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for AclEffect {
@@ -7730,7 +7835,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(AclEffect::from(value.as_ref()))
+            ::core::result::Result::Ok(AclEffect::from_wire(value.as_ref()))
         }
     }
     /// An ACL privilege: allow or deny an action on a resource type, optionally for objects matching a selector.
@@ -7826,7 +7931,7 @@ pub mod types {
         pub id: ::core::option::Option<::std::string::String>,
         /// JSON field `user_id`.
         #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
-        pub user_id: ::core::option::Option<::std::string::String>,
+        pub user_id: ::core::option::Option<UserId>,
         /// JSON field `description`.
         #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
         pub description: ::core::option::Option<::std::string::String>,
@@ -8276,6 +8381,17 @@ pub mod types {
                 BackupJobType::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "backup" => BackupJobType::Backup,
+                "metadataBackup" => BackupJobType::MetadataBackup,
+                "mirrorBackup" => BackupJobType::MirrorBackup,
+                other => BackupJobType::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for BackupJobType {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -8290,14 +8406,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for BackupJobType {
-        fn from(value: &str) -> Self {
-            match value {
-                "backup" => BackupJobType::Backup,
-                "metadataBackup" => BackupJobType::MetadataBackup,
-                "mirrorBackup" => BackupJobType::MirrorBackup,
-                other => BackupJobType::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for BackupJobType {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(BackupJobType::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for BackupJobType {
@@ -8316,7 +8430,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(BackupJobType::from(value.as_ref()))
+            ::core::result::Result::Ok(BackupJobType::from_wire(value.as_ref()))
         }
     }
     /// Full or incremental (delta) backup.
@@ -8341,6 +8455,16 @@ pub mod types {
                 BackupMode::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "full" => BackupMode::Full,
+                "delta" => BackupMode::Delta,
+                other => BackupMode::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for BackupMode {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -8355,13 +8479,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for BackupMode {
-        fn from(value: &str) -> Self {
-            match value {
-                "full" => BackupMode::Full,
-                "delta" => BackupMode::Delta,
-                other => BackupMode::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for BackupMode {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(BackupMode::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for BackupMode {
@@ -8380,7 +8503,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(BackupMode::from(value.as_ref()))
+            ::core::result::Result::Ok(BackupMode::from_wire(value.as_ref()))
         }
     }
     /// A backup job; `type` tells which of the VM, metadata or mirror fields it has.
@@ -8799,6 +8922,19 @@ pub mod types {
                 BackupLogStatus::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "pending" => BackupLogStatus::Pending,
+                "success" => BackupLogStatus::Success,
+                "failure" => BackupLogStatus::Failure,
+                "interrupted" => BackupLogStatus::Interrupted,
+                "skipped" => BackupLogStatus::Skipped,
+                other => BackupLogStatus::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for BackupLogStatus {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -8813,16 +8949,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for BackupLogStatus {
-        fn from(value: &str) -> Self {
-            match value {
-                "pending" => BackupLogStatus::Pending,
-                "success" => BackupLogStatus::Success,
-                "failure" => BackupLogStatus::Failure,
-                "interrupted" => BackupLogStatus::Interrupted,
-                "skipped" => BackupLogStatus::Skipped,
-                other => BackupLogStatus::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for BackupLogStatus {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(BackupLogStatus::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for BackupLogStatus {
@@ -8841,7 +8973,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(BackupLogStatus::from(value.as_ref()))
+            ::core::result::Result::Ok(BackupLogStatus::from_wire(value.as_ref()))
         }
     }
     /// The log of one backup run: a task tree; other keys land in `unknown_fields`.
@@ -9377,6 +9509,17 @@ pub mod types {
                 ServerStatus::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "connected" => ServerStatus::Connected,
+                "connecting" => ServerStatus::Connecting,
+                "disconnected" => ServerStatus::Disconnected,
+                other => ServerStatus::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for ServerStatus {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -9391,14 +9534,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for ServerStatus {
-        fn from(value: &str) -> Self {
-            match value {
-                "connected" => ServerStatus::Connected,
-                "connecting" => ServerStatus::Connecting,
-                "disconnected" => ServerStatus::Disconnected,
-                other => ServerStatus::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for ServerStatus {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(ServerStatus::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for ServerStatus {
@@ -9417,7 +9558,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(ServerStatus::from(value.as_ref()))
+            ::core::result::Result::Ok(ServerStatus::from_wire(value.as_ref()))
         }
     }
     /// A pool master XO connects to.
@@ -10583,6 +10724,17 @@ pub mod types {
                 VmProtection::Unknown(other) => other,
             }
         }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "protected" => VmProtection::Protected,
+                "unprotected" => VmProtection::Unprotected,
+                "not-in-active-job" => VmProtection::NotInActiveJob,
+                other => VmProtection::Unknown(other.to_owned()),
+            }
+        }
     }
     impl ::core::fmt::Display for VmProtection {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -10597,14 +10749,12 @@ pub mod types {
             }
         }
     }
-    impl ::core::convert::From<&str> for VmProtection {
-        fn from(value: &str) -> Self {
-            match value {
-                "protected" => VmProtection::Protected,
-                "unprotected" => VmProtection::Unprotected,
-                "not-in-active-job" => VmProtection::NotInActiveJob,
-                other => VmProtection::Unknown(other.to_owned()),
-            }
+    impl ::core::str::FromStr for VmProtection {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(VmProtection::from_wire(value))
         }
     }
     impl ::xo_sdk::runtime::serde::Serialize for VmProtection {
@@ -10623,7 +10773,7 @@ pub mod types {
                 'de,
                 str,
             > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
-            ::core::result::Result::Ok(VmProtection::from(value.as_ref()))
+            ::core::result::Result::Ok(VmProtection::from_wire(value.as_ref()))
         }
     }
     /// The `VmDashboardBackupsLastRunsItem` type.
@@ -11486,6 +11636,225 @@ pub mod types {
         /// Fields the API description does not declare, kept as the server sent them.
         #[serde(flatten)]
         pub unknown_fields: ::xo_sdk::runtime::JsonMap,
+    }
+    /// Compression of a transfer: gzip (understood everywhere, slow) or zstd (much faster; XCP-ng only). XO 6.4 and 6.5 only accept `true` for gzip on exports: `Compression::Unknown("true".into())`.
+    ///
+    /// Declared in the API description as `Compression`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Compression {
+        /// `gzip`
+        Gzip,
+        /// `zstd`
+        Zstd,
+        /// A value this version of the SDK does not know, kept as sent.
+        Unknown(::std::string::String),
+    }
+    impl Compression {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Compression::Gzip => "gzip",
+                Compression::Zstd => "zstd",
+                Compression::Unknown(other) => other,
+            }
+        }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "gzip" => Compression::Gzip,
+                "zstd" => Compression::Zstd,
+                other => Compression::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::core::fmt::Display for Compression {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::core::convert::From<Compression> for ::std::string::String {
+        fn from(value: Compression) -> Self {
+            match value {
+                Compression::Unknown(other) => other,
+                known => known.as_str().to_owned(),
+            }
+        }
+    }
+    impl ::core::str::FromStr for Compression {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(Compression::from_wire(value))
+        }
+    }
+    impl ::xo_sdk::runtime::serde::Serialize for Compression {
+        fn serialize<S: ::xo_sdk::runtime::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::xo_sdk::runtime::serde::Deserialize<'de> for Compression {
+        fn deserialize<D: ::xo_sdk::runtime::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
+            ::core::result::Result::Ok(Compression::from_wire(value.as_ref()))
+        }
+    }
+    /// File format of a VM, snapshot or template export: XVA (XCP-ng native; can be compressed) or OVA (portable across hypervisors; never compressed, XO answers 422).
+    ///
+    /// Declared in the API description as `VmExportFormat`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum VmExportFormat {
+        /// `xva`
+        Xva,
+        /// `ova`
+        Ova,
+        /// A value this version of the SDK does not know, kept as sent.
+        Unknown(::std::string::String),
+    }
+    impl VmExportFormat {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                VmExportFormat::Xva => "xva",
+                VmExportFormat::Ova => "ova",
+                VmExportFormat::Unknown(other) => other,
+            }
+        }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "xva" => VmExportFormat::Xva,
+                "ova" => VmExportFormat::Ova,
+                other => VmExportFormat::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::core::fmt::Display for VmExportFormat {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::core::convert::From<VmExportFormat> for ::std::string::String {
+        fn from(value: VmExportFormat) -> Self {
+            match value {
+                VmExportFormat::Unknown(other) => other,
+                known => known.as_str().to_owned(),
+            }
+        }
+    }
+    impl ::core::str::FromStr for VmExportFormat {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(VmExportFormat::from_wire(value))
+        }
+    }
+    impl ::xo_sdk::runtime::serde::Serialize for VmExportFormat {
+        fn serialize<S: ::xo_sdk::runtime::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::xo_sdk::runtime::serde::Deserialize<'de> for VmExportFormat {
+        fn deserialize<D: ::xo_sdk::runtime::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
+            ::core::result::Result::Ok(VmExportFormat::from_wire(value.as_ref()))
+        }
+    }
+    /// Format of a disk image: VHD (sparse) or raw (every byte of the disk).
+    ///
+    /// Declared in the API description as `VdiFormat`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum VdiFormat {
+        /// `vhd`
+        Vhd,
+        /// `raw`
+        Raw,
+        /// A value this version of the SDK does not know, kept as sent.
+        Unknown(::std::string::String),
+    }
+    impl VdiFormat {
+        /// The value as sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                VdiFormat::Vhd => "vhd",
+                VdiFormat::Raw => "raw",
+                VdiFormat::Unknown(other) => other,
+            }
+        }
+        /// The variant a wire value names; `Unknown` for any other value.
+        /// (Not `From<&str>`: a parameter of this type must not accept any
+        /// string; `str::parse` works too.)
+        pub fn from_wire(value: &str) -> Self {
+            match value {
+                "vhd" => VdiFormat::Vhd,
+                "raw" => VdiFormat::Raw,
+                other => VdiFormat::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::core::fmt::Display for VdiFormat {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::core::convert::From<VdiFormat> for ::std::string::String {
+        fn from(value: VdiFormat) -> Self {
+            match value {
+                VdiFormat::Unknown(other) => other,
+                known => known.as_str().to_owned(),
+            }
+        }
+    }
+    impl ::core::str::FromStr for VdiFormat {
+        type Err = ::core::convert::Infallible;
+        fn from_str(
+            value: &str,
+        ) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+            ::core::result::Result::Ok(VdiFormat::from_wire(value))
+        }
+    }
+    impl ::xo_sdk::runtime::serde::Serialize for VdiFormat {
+        fn serialize<S: ::xo_sdk::runtime::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::core::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::xo_sdk::runtime::serde::Deserialize<'de> for VdiFormat {
+        fn deserialize<D: ::xo_sdk::runtime::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::core::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::xo_sdk::runtime::serde::Deserialize>::deserialize(deserializer)?;
+            ::core::result::Result::Ok(VdiFormat::from_wire(value.as_ref()))
+        }
     }
     /// Id of a VM
     ///
@@ -13695,7 +14064,7 @@ pub mod types {
     }
 }
 pub mod tool_index {
-    //! Every tool of the `xen-orchestra` API description (270 tools) and where it lives in Rust.
+    //! Every tool of the `xen-orchestra` API description (267 tools) and where it lives in Rust.
     //!
     //! | tool | Rust | method | path | access | requires |
     //! |---|---|---|---|---|---|
@@ -13758,9 +14127,7 @@ pub mod tool_index {
     //! | `revert_vm_to_snapshot` | [`vms().revert_to_snapshot()`](crate::vms::VmsService::revert_to_snapshot) | POST | `/vms/{uuid}/actions/revert_snapshot` | write | XO 6.5 or later |
     //! | `clone_vm` | [`vms().clone_vm()`](crate::vms::VmsService::clone_vm) | POST | `/vms/{uuid}/actions/clone` | write | XO 6.4 or later |
     //! | `migrate_vm` | [`vms().migrate()`](crate::vms::VmsService::migrate) | POST | `/vms/{uuid}/actions/migrate` | write | XO 6.4 or later |
-    //! | `export_vm_xva` | [`vms().export_xva()`](crate::vms::VmsService::export_xva) | GET | `/vms/{uuid}.xva` | read | XO 6.4 or later |
-    //! | `export_vm_ova` | [`vms().export_ova()`](crate::vms::VmsService::export_ova) | GET | `/vms/{uuid}.ova` | read | XO 6.4 or later |
-    //! | `import_vm_xva` | [`pools().import_vm_xva()`](crate::pools::PoolsService::import_vm_xva) | POST | `/pools/{pool_id}/vms` | write | XO 6.4 or later |
+    //! | `import_vm_xva` | [`pools().import_vm()`](crate::pools::PoolsService::import_vm) | POST | `/pools/{pool_id}/vms` | write | XO 6.4 or later |
     //! | `get_vm_stats` | [`vms().get_stats()`](crate::vms::VmsService::get_stats) | GET | `/vms/{uuid}/stats` | read | XO 6.4 or later |
     //! | `add_vm_data_source` | [`vms().add_data_source()`](crate::vms::VmsService::add_data_source) | PUT | `/vms/{uuid}/stats/data_source/{data_source}` | write | XO 6.4 or later |
     //! | `delete_vm_data_source` | [`vms().delete_data_source()`](crate::vms::VmsService::delete_data_source) | DELETE | `/vms/{uuid}/stats/data_source/{data_source}` | write | XO 6.4 or later |
@@ -13865,11 +14232,7 @@ pub mod tool_index {
     //! | `add_vdi_tag` | [`vdis().add_tag()`](crate::vdis::VdisService::add_tag) | PUT | `/vdis/{uuid}/tags/{tag}` | write | XO 6.4 or later |
     //! | `remove_vdi_tag` | [`vdis().remove_tag()`](crate::vdis::VdisService::remove_tag) | DELETE | `/vdis/{uuid}/tags/{tag}` | write | XO 6.4 or later |
     //! | `migrate_vdi` | [`vdis().migrate()`](crate::vdis::VdisService::migrate) | POST | `/vdis/{uuid}/actions/migrate` | write | XO 6.4 or later |
-    //! | `export_vdi_vhd` | [`vdis().export_vhd()`](crate::vdis::VdisService::export_vhd) | GET | `/vdis/{uuid}.vhd` | read | XO 6.4 or later |
-    //! | `export_vdi_raw` | [`vdis().export_raw()`](crate::vdis::VdisService::export_raw) | GET | `/vdis/{uuid}.raw` | read | XO 6.4 or later |
-    //! | `import_vdi_to_sr` | [`srs().import_vdi_to()`](crate::srs::SrsService::import_vdi_to) | POST | `/srs/{sr_uuid}/vdis` | write | XO 6.4 or later |
-    //! | `import_vdi_to_existing` | [`vdis().import_to_existing()`](crate::vdis::VdisService::import_to_existing) | PUT | `/vdis/{uuid}.vhd` | write | XO 6.4 or later |
-    //! | `import_vdi_to_existing_raw` | [`vdis().import_to_existing_raw()`](crate::vdis::VdisService::import_to_existing_raw) | PUT | `/vdis/{uuid}.raw` | write | XO 6.4 or later |
+    //! | `import_vdi_to_sr` | [`srs().import_vdi()`](crate::srs::SrsService::import_vdi) | POST | `/srs/{sr_uuid}/vdis` | write | XO 6.4 or later |
     //! | `list_vdi_snapshots` | [`vdi_snapshots().list()`](crate::vdi_snapshots::VdiSnapshotsService::list) | GET | `/vdi-snapshots` | read | XO 6.4 or later |
     //! | `get_vdi_snapshot` | [`vdi_snapshots().get()`](crate::vdi_snapshots::VdiSnapshotsService::get) | GET | `/vdi-snapshots/{uuid}` | read | XO 6.4 or later |
     //! | `delete_vdi_snapshot` | [`vdi_snapshots().delete()`](crate::vdi_snapshots::VdiSnapshotsService::delete) | DELETE | `/vdi-snapshots/{uuid}` | dangerous | XO 6.4 or later |
@@ -13967,7 +14330,10 @@ pub mod tool_index {
     //! | `disconnect_server` | [`servers().disconnect()`](crate::servers::ServersService::disconnect) | POST | `/servers/{id}/actions/disconnect` | admin | XO 6.4 or later |
     //! | `list_server_tasks` | [`servers().list_tasks()`](crate::servers::ServersService::list_tasks) | GET | `/servers/{id}/tasks` | admin | XO 6.4 or later |
     //! | `copy_vm` | [`vms().copy()`](crate::vms::VmsService::copy) | POST | `/vms/{uuid}/actions/clone` | write | XO 6.4 or later |
+    //! | `export_vm` | [`vms().export()`](crate::vms::VmsService::export) | GET | `/vms/{uuid}.{format}` | read | XO 6.4 or later |
     //! | `scan_host_pifs` | [`hosts().scan_pifs()`](crate::hosts::HostsService::scan_pifs) | POST | `/hosts/{uuid}/actions/scan_pifs` | admin | XO 6.7.1 built from sources; XOA: the first release shipping @xen-orchestra/rest-api 0.38 or later (6.7.1 still ships 0.37.0) |
+    //! | `export_vdi` | [`vdis().export()`](crate::vdis::VdisService::export) | GET | `/vdis/{uuid}.{format}` | read | XO 6.4 or later |
+    //! | `import_vdi` | [`vdis().import()`](crate::vdis::VdisService::import) | PUT | `/vdis/{uuid}.{format}` | write | XO 6.4 or later |
     //! | `get_openapi_spec` | [`docs().get_openapi_spec()`](crate::docs::DocsService::get_openapi_spec) | GET | `/docs/swagger.json` | read | XO 6.4 or later |
 }
 pub mod ping {
@@ -18372,7 +18738,7 @@ pub mod acl_privileges {
             role_id: impl ::core::convert::Into<super::types::AclRoleId>,
             resource: impl ::core::convert::Into<::std::string::String>,
             action: impl ::core::convert::Into<::std::string::String>,
-            effect: impl ::core::convert::Into<::std::string::String>,
+            effect: impl ::core::convert::Into<super::types::AclEffect>,
         ) -> CreateAclPrivilege {
             CreateAclPrivilege {
                 client: self.client.clone(),
@@ -18663,7 +19029,7 @@ pub mod acl_privileges {
         role_id: super::types::AclRoleId,
         resource: ::std::string::String,
         action: ::std::string::String,
-        effect: ::std::string::String,
+        effect: super::types::AclEffect,
         selector: ::core::option::Option<::std::string::String>,
     }
     impl CreateAclPrivilege {
@@ -18741,7 +19107,7 @@ pub mod acl_privileges {
         id: super::types::AclPrivilegeId,
         resource: ::core::option::Option<::std::string::String>,
         action: ::core::option::Option<::std::string::String>,
-        effect: ::core::option::Option<::std::string::String>,
+        effect: ::core::option::Option<super::types::AclEffect>,
         selector: ::core::option::Option<::std::string::String>,
     }
     impl UpdateAclPrivilege {
@@ -18770,7 +19136,7 @@ pub mod acl_privileges {
         /// 'allow' or 'deny' (Sent as JSON body field `effect`.)
         pub fn effect(
             mut self,
-            value: impl ::core::convert::Into<::std::string::String>,
+            value: impl ::core::convert::Into<super::types::AclEffect>,
         ) -> Self {
             self.effect = ::core::option::Option::Some(value.into());
             self
@@ -19273,45 +19639,6 @@ pub mod vms {
                 sync: ::core::option::Option::None,
             }
         }
-        /// Export a VM as XVA (XCP-ng native format).
-        ///
-        /// `GET /vms/{uuid}.xva` (DADL tool `export_vm_xva`). Required parameters are the arguments; optional ones are setters on [`ExportVmXva`], which is sent with `.send().await`.
-        ///
-        /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
-        ///
-        /// # Arguments
-        ///
-        /// - `uuid`: The `uuid` string. (Sent as path segment `uuid`.)
-        pub fn export_xva(
-            &self,
-            uuid: impl ::core::convert::Into<super::types::VmId>,
-        ) -> ExportVmXva {
-            ExportVmXva {
-                client: self.client.clone(),
-                call_options: ::xo_sdk::runtime::CallOptions::default(),
-                uuid: uuid.into(),
-                compress: ::core::option::Option::None,
-            }
-        }
-        /// Export a VM as OVA (Open Virtualization Format, portable across hypervisors).
-        ///
-        /// `GET /vms/{uuid}.ova` (DADL tool `export_vm_ova`). Required parameters are the arguments; optional ones are setters on [`ExportVmOva`], which is sent with `.send().await`.
-        ///
-        /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
-        ///
-        /// # Arguments
-        ///
-        /// - `uuid`: The `uuid` string. (Sent as path segment `uuid`.)
-        pub fn export_ova(
-            &self,
-            uuid: impl ::core::convert::Into<super::types::VmId>,
-        ) -> ExportVmOva {
-            ExportVmOva {
-                client: self.client.clone(),
-                call_options: ::xo_sdk::runtime::CallOptions::default(),
-                uuid: uuid.into(),
-            }
-        }
         /// Get RRD statistics for a VM (CPU, memory, network, disk).
         ///
         /// `GET /vms/{uuid}/stats` (DADL tool `get_vm_stats`). Required parameters are the arguments; optional ones are setters on [`GetVmStats`], which is sent with `.send().await`.
@@ -19583,6 +19910,29 @@ pub mod vms {
                 name_label: ::core::option::Option::None,
                 compress: ::core::option::Option::None,
                 sync: ::core::option::Option::None,
+            }
+        }
+        /// Export a VM as XVA (XCP-ng native format) or OVA (Open Virtualization Format, portable across hypervisors).
+        ///
+        /// `GET /vms/{uuid}.{format}` (DADL tool `export_vm`). Required parameters are the arguments; optional ones are setters on [`ExportVm`], which is sent with `.send().await`.
+        ///
+        /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
+        ///
+        /// # Arguments
+        ///
+        /// - `uuid`: The `uuid` string. (Sent as path segment `uuid`.)
+        /// - `format`: 'xva' or 'ova' (Sent as path segment `format`.)
+        pub fn export(
+            &self,
+            uuid: impl ::core::convert::Into<super::types::VmId>,
+            format: impl ::core::convert::Into<super::types::VmExportFormat>,
+        ) -> ExportVm {
+            ExportVm {
+                client: self.client.clone(),
+                call_options: ::xo_sdk::runtime::CallOptions::default(),
+                uuid: uuid.into(),
+                format: format.into(),
+                compress: ::core::option::Option::None,
             }
         }
     }
@@ -21498,141 +21848,6 @@ pub mod vms {
             self.into_request()
         }
     }
-    /// Wire description of `export_vm_xva` (GET /vms/{uuid}.xva).
-    #[doc(hidden)]
-    pub static EXPORT_VM_XVA: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
-        tool: "export_vm_xva",
-        method: ::xo_sdk::runtime::HttpMethod::Get,
-        path: "/vms/{uuid}.xva",
-        access: ::core::option::Option::Some("read"),
-        request_body: ::xo_sdk::runtime::RequestBodyKind::None,
-        response: ::xo_sdk::runtime::ResponseKind::Binary {
-            content_type: ::core::option::Option::Some("application/octet-stream"),
-        },
-        errors: &super::ERROR_POLICY_0,
-        idempotency: ::core::option::Option::None,
-        retry_unsafe: false,
-        default_headers: &[("Accept", "application/octet-stream")],
-    };
-    /// Request builder for `export_vm_xva`: Export a VM as XVA (XCP-ng native format). Streamed binary download.
-    ///
-    /// Access: `read` (no side effects).
-    ///
-    /// - Request: `GET /vms/{uuid}.xva`
-    /// - Response: binary, streamed as a `ByteStream`
-    ///
-    /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
-    ///
-    /// # Hints
-    ///
-    /// - **Compression:** zstd is fastest (XCP-ng only), gzip is universal but slow
-    /// - **Requires:** XO 6.4 or later
-    #[derive(Debug)]
-    #[must_use = "a request does nothing until `.send().await`"]
-    pub struct ExportVmXva {
-        client: ::xo_sdk::runtime::Client,
-        call_options: ::xo_sdk::runtime::CallOptions,
-        uuid: super::types::VmId,
-        compress: ::core::option::Option<::std::string::String>,
-    }
-    impl ExportVmXva {
-        /// Set the optional string `compress`.
-        ///
-        /// 'gzip' or 'zstd' (XO 6.6+; zstd needs XCP-ng), or 'true' (gzip; the only value XO 6.4/6.5 accept). Omit for no compression. (Sent as query parameter `compress`.)
-        pub fn compress(
-            mut self,
-            value: impl ::core::convert::Into<::std::string::String>,
-        ) -> Self {
-            self.compress = ::core::option::Option::Some(value.into());
-            self
-        }
-        /// Per-call settings (retries, total timeout) for this call only.
-        pub fn with_call_options(
-            mut self,
-            options: ::xo_sdk::runtime::CallOptions,
-        ) -> Self {
-            self.call_options = options;
-            self
-        }
-        /// The runtime request with every argument applied (for the typed
-        /// traits and tests; not a stable API).
-        #[doc(hidden)]
-        pub fn into_request(self) -> ::xo_sdk::runtime::Request {
-            let mut request = self.client.request(&EXPORT_VM_XVA);
-            request.options(&self.call_options);
-            request.path_param("uuid", &self.uuid);
-            if let ::core::option::Option::Some(value) = &self.compress {
-                request.query("compress", value);
-            }
-            request
-        }
-        /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
-        pub async fn send(
-            self,
-        ) -> ::xo_sdk::runtime::Result<::xo_sdk::runtime::ByteStream> {
-            self.into_request().send_stream().await
-        }
-    }
-    /// Wire description of `export_vm_ova` (GET /vms/{uuid}.ova).
-    #[doc(hidden)]
-    pub static EXPORT_VM_OVA: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
-        tool: "export_vm_ova",
-        method: ::xo_sdk::runtime::HttpMethod::Get,
-        path: "/vms/{uuid}.ova",
-        access: ::core::option::Option::Some("read"),
-        request_body: ::xo_sdk::runtime::RequestBodyKind::None,
-        response: ::xo_sdk::runtime::ResponseKind::Binary {
-            content_type: ::core::option::Option::Some("application/octet-stream"),
-        },
-        errors: &super::ERROR_POLICY_0,
-        idempotency: ::core::option::Option::None,
-        retry_unsafe: false,
-        default_headers: &[("Accept", "application/octet-stream")],
-    };
-    /// Request builder for `export_vm_ova`: Export a VM as OVA (Open Virtualization Format, portable across hypervisors).
-    ///
-    /// Access: `read` (no side effects).
-    ///
-    /// - Request: `GET /vms/{uuid}.ova`
-    /// - Response: binary, streamed as a `ByteStream`
-    ///
-    /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
-    ///
-    /// # Hints
-    ///
-    /// - **Requires:** XO 6.4 or later
-    #[derive(Debug)]
-    #[must_use = "a request does nothing until `.send().await`"]
-    pub struct ExportVmOva {
-        client: ::xo_sdk::runtime::Client,
-        call_options: ::xo_sdk::runtime::CallOptions,
-        uuid: super::types::VmId,
-    }
-    impl ExportVmOva {
-        /// Per-call settings (retries, total timeout) for this call only.
-        pub fn with_call_options(
-            mut self,
-            options: ::xo_sdk::runtime::CallOptions,
-        ) -> Self {
-            self.call_options = options;
-            self
-        }
-        /// The runtime request with every argument applied (for the typed
-        /// traits and tests; not a stable API).
-        #[doc(hidden)]
-        pub fn into_request(self) -> ::xo_sdk::runtime::Request {
-            let mut request = self.client.request(&EXPORT_VM_OVA);
-            request.options(&self.call_options);
-            request.path_param("uuid", &self.uuid);
-            request
-        }
-        /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
-        pub async fn send(
-            self,
-        ) -> ::xo_sdk::runtime::Result<::xo_sdk::runtime::ByteStream> {
-            self.into_request().send_stream().await
-        }
-    }
     /// Wire description of `get_vm_stats` (GET /vms/{uuid}/stats).
     #[doc(hidden)]
     pub static GET_VM_STATS: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -22822,7 +23037,7 @@ pub mod vms {
         uuid: super::types::VmId,
         sr_id: super::types::SrId,
         name_label: ::core::option::Option<::std::string::String>,
-        compress: ::core::option::Option<::std::string::String>,
+        compress: ::core::option::Option<super::types::Compression>,
         sync: ::core::option::Option<bool>,
     }
     impl CopyVm {
@@ -22841,7 +23056,7 @@ pub mod vms {
         /// 'gzip' or 'zstd': compress the transfer of a cross-pool copy (Sent as JSON body field `compress`.)
         pub fn compress(
             mut self,
-            value: impl ::core::convert::Into<::std::string::String>,
+            value: impl ::core::convert::Into<super::types::Compression>,
         ) -> Self {
             self.compress = ::core::option::Option::Some(value.into());
             self
@@ -22896,6 +23111,83 @@ pub mod vms {
             self.into_request()
         }
     }
+    /// Wire description of `export_vm` (GET /vms/{uuid}.{format}).
+    #[doc(hidden)]
+    pub static EXPORT_VM: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
+        tool: "export_vm",
+        method: ::xo_sdk::runtime::HttpMethod::Get,
+        path: "/vms/{uuid}.{format}",
+        access: ::core::option::Option::Some("read"),
+        request_body: ::xo_sdk::runtime::RequestBodyKind::None,
+        response: ::xo_sdk::runtime::ResponseKind::Binary {
+            content_type: ::core::option::Option::Some("application/octet-stream"),
+        },
+        errors: &super::ERROR_POLICY_0,
+        idempotency: ::core::option::Option::None,
+        retry_unsafe: false,
+        default_headers: &[("Accept", "application/octet-stream")],
+    };
+    /// Request builder for `export_vm`: Export a VM as XVA (XCP-ng native format) or OVA (Open Virtualization Format, portable across hypervisors). Streamed binary download.
+    ///
+    /// Access: `read` (no side effects).
+    ///
+    /// - Request: `GET /vms/{uuid}.{format}`
+    /// - Response: binary, streamed as a `ByteStream`
+    ///
+    /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
+    ///
+    /// # Hints
+    ///
+    /// - **Compression:** zstd is fastest (XCP-ng only), gzip is universal but slow; XVA only
+    /// - **Requires:** XO 6.4 or later
+    #[derive(Debug)]
+    #[must_use = "a request does nothing until `.send().await`"]
+    pub struct ExportVm {
+        client: ::xo_sdk::runtime::Client,
+        call_options: ::xo_sdk::runtime::CallOptions,
+        uuid: super::types::VmId,
+        format: super::types::VmExportFormat,
+        compress: ::core::option::Option<super::types::Compression>,
+    }
+    impl ExportVm {
+        /// Set the optional string `compress`.
+        ///
+        /// XVA only: 'gzip' or 'zstd' (XO 6.6+; zstd needs XCP-ng), or 'true' (gzip; the only value XO 6.4/6.5 accept). Omit for no compression. (Sent as query parameter `compress`.)
+        pub fn compress(
+            mut self,
+            value: impl ::core::convert::Into<super::types::Compression>,
+        ) -> Self {
+            self.compress = ::core::option::Option::Some(value.into());
+            self
+        }
+        /// Per-call settings (retries, total timeout) for this call only.
+        pub fn with_call_options(
+            mut self,
+            options: ::xo_sdk::runtime::CallOptions,
+        ) -> Self {
+            self.call_options = options;
+            self
+        }
+        /// The runtime request with every argument applied (for the typed
+        /// traits and tests; not a stable API).
+        #[doc(hidden)]
+        pub fn into_request(self) -> ::xo_sdk::runtime::Request {
+            let mut request = self.client.request(&EXPORT_VM);
+            request.options(&self.call_options);
+            request.path_param("uuid", &self.uuid);
+            request.path_param("format", &self.format);
+            if let ::core::option::Option::Some(value) = &self.compress {
+                request.query("compress", value);
+            }
+            request
+        }
+        /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
+        pub async fn send(
+            self,
+        ) -> ::xo_sdk::runtime::Result<::xo_sdk::runtime::ByteStream> {
+            self.into_request().send_stream().await
+        }
+    }
 }
 pub mod pools {
     //! Operations on `/pools`: the [`PoolsService`] service and one request builder per operation.
@@ -22919,7 +23211,7 @@ pub mod pools {
         /// # Arguments
         ///
         /// - `pool_id`: The `pool_id` string. (Sent as path segment `pool_id`.)
-        pub fn import_vm_xva(
+        pub fn import_vm(
             &self,
             pool_id: impl ::core::convert::Into<super::types::PoolId>,
             body: impl ::core::convert::Into<::xo_sdk::runtime::Body>,
@@ -25685,7 +25977,7 @@ pub mod vm_snapshots {
         pub fn export(
             &self,
             uuid: impl ::core::convert::Into<super::types::VmSnapshotId>,
-            format: impl ::core::convert::Into<::std::string::String>,
+            format: impl ::core::convert::Into<super::types::VmExportFormat>,
         ) -> ExportVmSnapshot {
             ExportVmSnapshot {
                 client: self.client.clone(),
@@ -26149,8 +26441,8 @@ pub mod vm_snapshots {
         client: ::xo_sdk::runtime::Client,
         call_options: ::xo_sdk::runtime::CallOptions,
         uuid: super::types::VmSnapshotId,
-        format: ::std::string::String,
-        compress: ::core::option::Option<::std::string::String>,
+        format: super::types::VmExportFormat,
+        compress: ::core::option::Option<super::types::Compression>,
     }
     impl ExportVmSnapshot {
         /// Set the optional string `compress`.
@@ -26158,7 +26450,7 @@ pub mod vm_snapshots {
         /// XVA only: 'gzip' or 'zstd' (XO 6.6+), or 'true' (gzip; the only value XO 6.4/6.5 accept) (Sent as query parameter `compress`.)
         pub fn compress(
             mut self,
-            value: impl ::core::convert::Into<::std::string::String>,
+            value: impl ::core::convert::Into<super::types::Compression>,
         ) -> Self {
             self.compress = ::core::option::Option::Some(value.into());
             self
@@ -27006,7 +27298,7 @@ pub mod vm_templates {
         pub fn export(
             &self,
             uuid: impl ::core::convert::Into<super::types::VmTemplateId>,
-            format: impl ::core::convert::Into<::std::string::String>,
+            format: impl ::core::convert::Into<super::types::VmExportFormat>,
         ) -> ExportVmTemplate {
             ExportVmTemplate {
                 client: self.client.clone(),
@@ -27470,8 +27762,8 @@ pub mod vm_templates {
         client: ::xo_sdk::runtime::Client,
         call_options: ::xo_sdk::runtime::CallOptions,
         uuid: super::types::VmTemplateId,
-        format: ::std::string::String,
-        compress: ::core::option::Option<::std::string::String>,
+        format: super::types::VmExportFormat,
+        compress: ::core::option::Option<super::types::Compression>,
     }
     impl ExportVmTemplate {
         /// Set the optional string `compress`.
@@ -27479,7 +27771,7 @@ pub mod vm_templates {
         /// XVA only: 'gzip' or 'zstd' (XO 6.6+), or 'true' (gzip; the only value XO 6.4/6.5 accept) (Sent as query parameter `compress`.)
         pub fn compress(
             mut self,
-            value: impl ::core::convert::Into<::std::string::String>,
+            value: impl ::core::convert::Into<super::types::Compression>,
         ) -> Self {
             self.compress = ::core::option::Option::Some(value.into());
             self
@@ -32413,7 +32705,7 @@ pub mod srs {
         /// # Arguments
         ///
         /// - `sr_uuid`: The `sr_uuid` string. (Sent as path segment `sr_uuid`.)
-        pub fn import_vdi_to(
+        pub fn import_vdi(
             &self,
             sr_uuid: impl ::core::convert::Into<super::types::SrId>,
             body: impl ::core::convert::Into<::xo_sdk::runtime::Body>,
@@ -33649,8 +33941,7 @@ pub mod srs {
     ///
     /// # Hints
     ///
-    /// - **Size match:** When importing to existing VDI (PUT), size must match exactly
-    /// - **Formats:** VHD is default; set raw query param for raw disk images
+    /// - **Formats:** VHD is the default; set the raw query param for raw disk images
     /// - **Requires:** XO 6.4 or later
     #[derive(Debug)]
     #[must_use = "a request does nothing until `.send().await`"]
@@ -33983,47 +34274,31 @@ pub mod vdis {
                 sync: ::core::option::Option::None,
             }
         }
-        /// Export a VDI as VHD
+        /// Export a VDI's content as VHD or as a raw disk image.
         ///
-        /// `GET /vdis/{uuid}.vhd` (DADL tool `export_vdi_vhd`). Required parameters are the arguments; optional ones are setters on [`ExportVdiVhd`], which is sent with `.send().await`.
-        ///
-        /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
-        ///
-        /// # Arguments
-        ///
-        /// - `uuid`: The `uuid` string. (Sent as path segment `uuid`.)
-        pub fn export_vhd(
-            &self,
-            uuid: impl ::core::convert::Into<super::types::VdiId>,
-        ) -> ExportVdiVhd {
-            ExportVdiVhd {
-                client: self.client.clone(),
-                call_options: ::xo_sdk::runtime::CallOptions::default(),
-                uuid: uuid.into(),
-            }
-        }
-        /// Export a VDI as raw disk image
-        ///
-        /// `GET /vdis/{uuid}.raw` (DADL tool `export_vdi_raw`). Required parameters are the arguments; optional ones are setters on [`ExportVdiRaw`], which is sent with `.send().await`.
+        /// `GET /vdis/{uuid}.{format}` (DADL tool `export_vdi`). Required parameters are the arguments; optional ones are setters on [`ExportVdi`], which is sent with `.send().await`.
         ///
         /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
         ///
         /// # Arguments
         ///
         /// - `uuid`: The `uuid` string. (Sent as path segment `uuid`.)
-        pub fn export_raw(
+        /// - `format`: 'vhd' or 'raw' (Sent as path segment `format`.)
+        pub fn export(
             &self,
             uuid: impl ::core::convert::Into<super::types::VdiId>,
-        ) -> ExportVdiRaw {
-            ExportVdiRaw {
+            format: impl ::core::convert::Into<super::types::VdiFormat>,
+        ) -> ExportVdi {
+            ExportVdi {
                 client: self.client.clone(),
                 call_options: ::xo_sdk::runtime::CallOptions::default(),
                 uuid: uuid.into(),
+                format: format.into(),
             }
         }
-        /// Replace existing VDI contents (VHD format).
+        /// Replace an existing VDI's content with a VHD or raw image.
         ///
-        /// `PUT /vdis/{uuid}.vhd` (DADL tool `import_vdi_to_existing`). Required parameters are the arguments; optional ones are setters on [`ImportVdiToExisting`], which is sent with `.send().await`.
+        /// `PUT /vdis/{uuid}.{format}` (DADL tool `import_vdi`). Required parameters are the arguments; optional ones are setters on [`ImportVdi`], which is sent with `.send().await`.
         ///
         /// `body` is the raw request body, streamed as given (see [`Body`](::xo_sdk::runtime::Body)).
         ///
@@ -34032,38 +34307,18 @@ pub mod vdis {
         /// # Arguments
         ///
         /// - `uuid`: The `uuid` string. (Sent as path segment `uuid`.)
-        pub fn import_to_existing(
+        /// - `format`: 'vhd' or 'raw': the format of the body (Sent as path segment `format`.)
+        pub fn import(
             &self,
             uuid: impl ::core::convert::Into<super::types::VdiId>,
+            format: impl ::core::convert::Into<super::types::VdiFormat>,
             body: impl ::core::convert::Into<::xo_sdk::runtime::Body>,
-        ) -> ImportVdiToExisting {
-            ImportVdiToExisting {
+        ) -> ImportVdi {
+            ImportVdi {
                 client: self.client.clone(),
                 call_options: ::xo_sdk::runtime::CallOptions::default(),
                 uuid: uuid.into(),
-                body: body.into(),
-            }
-        }
-        /// Replace existing VDI contents (raw format).
-        ///
-        /// `PUT /vdis/{uuid}.raw` (DADL tool `import_vdi_to_existing_raw`). Required parameters are the arguments; optional ones are setters on [`ImportVdiToExistingRaw`], which is sent with `.send().await`.
-        ///
-        /// `body` is the raw request body, streamed as given (see [`Body`](::xo_sdk::runtime::Body)).
-        ///
-        /// **Answers** `()`: the server sends nothing to read.
-        ///
-        /// # Arguments
-        ///
-        /// - `uuid`: The `uuid` string. (Sent as path segment `uuid`.)
-        pub fn import_to_existing_raw(
-            &self,
-            uuid: impl ::core::convert::Into<super::types::VdiId>,
-            body: impl ::core::convert::Into<::xo_sdk::runtime::Body>,
-        ) -> ImportVdiToExistingRaw {
-            ImportVdiToExistingRaw {
-                client: self.client.clone(),
-                call_options: ::xo_sdk::runtime::CallOptions::default(),
-                uuid: uuid.into(),
+                format: format.into(),
                 body: body.into(),
             }
         }
@@ -35270,12 +35525,12 @@ pub mod vdis {
             self.into_request()
         }
     }
-    /// Wire description of `export_vdi_vhd` (GET /vdis/{uuid}.vhd).
+    /// Wire description of `export_vdi` (GET /vdis/{uuid}.{format}).
     #[doc(hidden)]
-    pub static EXPORT_VDI_VHD: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
-        tool: "export_vdi_vhd",
+    pub static EXPORT_VDI: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
+        tool: "export_vdi",
         method: ::xo_sdk::runtime::HttpMethod::Get,
-        path: "/vdis/{uuid}.vhd",
+        path: "/vdis/{uuid}.{format}",
         access: ::core::option::Option::Some("read"),
         request_body: ::xo_sdk::runtime::RequestBodyKind::None,
         response: ::xo_sdk::runtime::ResponseKind::Binary {
@@ -35286,11 +35541,11 @@ pub mod vdis {
         retry_unsafe: false,
         default_headers: &[("Accept", "application/octet-stream")],
     };
-    /// Request builder for `export_vdi_vhd`: Export a VDI as VHD
+    /// Request builder for `export_vdi`: Export a VDI's content as VHD or as a raw disk image. Streamed binary download.
     ///
     /// Access: `read` (no side effects).
     ///
-    /// - Request: `GET /vdis/{uuid}.vhd`
+    /// - Request: `GET /vdis/{uuid}.{format}`
     /// - Response: binary, streamed as a `ByteStream`
     ///
     /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
@@ -35300,12 +35555,13 @@ pub mod vdis {
     /// - **Requires:** XO 6.4 or later
     #[derive(Debug)]
     #[must_use = "a request does nothing until `.send().await`"]
-    pub struct ExportVdiVhd {
+    pub struct ExportVdi {
         client: ::xo_sdk::runtime::Client,
         call_options: ::xo_sdk::runtime::CallOptions,
         uuid: super::types::VdiId,
+        format: super::types::VdiFormat,
     }
-    impl ExportVdiVhd {
+    impl ExportVdi {
         /// Per-call settings (retries, total timeout) for this call only.
         pub fn with_call_options(
             mut self,
@@ -35318,9 +35574,10 @@ pub mod vdis {
         /// traits and tests; not a stable API).
         #[doc(hidden)]
         pub fn into_request(self) -> ::xo_sdk::runtime::Request {
-            let mut request = self.client.request(&EXPORT_VDI_VHD);
+            let mut request = self.client.request(&EXPORT_VDI);
             request.options(&self.call_options);
             request.path_param("uuid", &self.uuid);
+            request.path_param("format", &self.format);
             request
         }
         /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
@@ -35330,72 +35587,12 @@ pub mod vdis {
             self.into_request().send_stream().await
         }
     }
-    /// Wire description of `export_vdi_raw` (GET /vdis/{uuid}.raw).
+    /// Wire description of `import_vdi` (PUT /vdis/{uuid}.{format}).
     #[doc(hidden)]
-    pub static EXPORT_VDI_RAW: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
-        tool: "export_vdi_raw",
-        method: ::xo_sdk::runtime::HttpMethod::Get,
-        path: "/vdis/{uuid}.raw",
-        access: ::core::option::Option::Some("read"),
-        request_body: ::xo_sdk::runtime::RequestBodyKind::None,
-        response: ::xo_sdk::runtime::ResponseKind::Binary {
-            content_type: ::core::option::Option::Some("application/octet-stream"),
-        },
-        errors: &super::ERROR_POLICY_0,
-        idempotency: ::core::option::Option::None,
-        retry_unsafe: false,
-        default_headers: &[("Accept", "application/octet-stream")],
-    };
-    /// Request builder for `export_vdi_raw`: Export a VDI as raw disk image
-    ///
-    /// Access: `read` (no side effects).
-    ///
-    /// - Request: `GET /vdis/{uuid}.raw`
-    /// - Response: binary, streamed as a `ByteStream`
-    ///
-    /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
-    ///
-    /// # Hints
-    ///
-    /// - **Requires:** XO 6.4 or later
-    #[derive(Debug)]
-    #[must_use = "a request does nothing until `.send().await`"]
-    pub struct ExportVdiRaw {
-        client: ::xo_sdk::runtime::Client,
-        call_options: ::xo_sdk::runtime::CallOptions,
-        uuid: super::types::VdiId,
-    }
-    impl ExportVdiRaw {
-        /// Per-call settings (retries, total timeout) for this call only.
-        pub fn with_call_options(
-            mut self,
-            options: ::xo_sdk::runtime::CallOptions,
-        ) -> Self {
-            self.call_options = options;
-            self
-        }
-        /// The runtime request with every argument applied (for the typed
-        /// traits and tests; not a stable API).
-        #[doc(hidden)]
-        pub fn into_request(self) -> ::xo_sdk::runtime::Request {
-            let mut request = self.client.request(&EXPORT_VDI_RAW);
-            request.options(&self.call_options);
-            request.path_param("uuid", &self.uuid);
-            request
-        }
-        /// **Answers** the response body as a [`ByteStream`](::xo_sdk::runtime::ByteStream), nothing buffered.
-        pub async fn send(
-            self,
-        ) -> ::xo_sdk::runtime::Result<::xo_sdk::runtime::ByteStream> {
-            self.into_request().send_stream().await
-        }
-    }
-    /// Wire description of `import_vdi_to_existing` (PUT /vdis/{uuid}.vhd).
-    #[doc(hidden)]
-    pub static IMPORT_VDI_TO_EXISTING: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
-        tool: "import_vdi_to_existing",
+    pub static IMPORT_VDI: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
+        tool: "import_vdi",
         method: ::xo_sdk::runtime::HttpMethod::Put,
-        path: "/vdis/{uuid}.vhd",
+        path: "/vdis/{uuid}.{format}",
         access: ::core::option::Option::Some("write"),
         request_body: ::xo_sdk::runtime::RequestBodyKind::Raw {
             content_type: "application/octet-stream",
@@ -35406,27 +35603,29 @@ pub mod vdis {
         retry_unsafe: false,
         default_headers: &[("Accept", "application/json")],
     };
-    /// Request builder for `import_vdi_to_existing`: Replace existing VDI contents (VHD format). Size must match exactly.
+    /// Request builder for `import_vdi`: Replace an existing VDI's content with a VHD or raw image. The size must match exactly.
     ///
     /// Access: `write` (creates or changes state).
     ///
-    /// - Request: `PUT /vdis/{uuid}.vhd` with a raw `application/octet-stream` body
+    /// - Request: `PUT /vdis/{uuid}.{format}` with a raw `application/octet-stream` body
     /// - Response: JSON
     ///
     /// **Answers** `()`: the server sends nothing to read.
     ///
     /// # Hints
     ///
+    /// - **Size match:** The body's size must match the VDI's size exactly
     /// - **Requires:** XO 6.4 or later
     #[derive(Debug)]
     #[must_use = "a request does nothing until `.send().await`"]
-    pub struct ImportVdiToExisting {
+    pub struct ImportVdi {
         client: ::xo_sdk::runtime::Client,
         call_options: ::xo_sdk::runtime::CallOptions,
         uuid: super::types::VdiId,
+        format: super::types::VdiFormat,
         body: ::xo_sdk::runtime::Body,
     }
-    impl ImportVdiToExisting {
+    impl ImportVdi {
         /// Per-call settings (retries, total timeout) for this call only.
         pub fn with_call_options(
             mut self,
@@ -35439,69 +35638,10 @@ pub mod vdis {
         /// traits and tests; not a stable API).
         #[doc(hidden)]
         pub fn into_request(self) -> ::xo_sdk::runtime::Request {
-            let mut request = self.client.request(&IMPORT_VDI_TO_EXISTING);
+            let mut request = self.client.request(&IMPORT_VDI);
             request.options(&self.call_options);
             request.path_param("uuid", &self.uuid);
-            request.raw_body(self.body);
-            request
-        }
-        /// **Answers** `()`: the server sends nothing to read.
-        pub async fn send(self) -> ::xo_sdk::runtime::Result<()> {
-            self.into_request().send_empty().await
-        }
-    }
-    /// Wire description of `import_vdi_to_existing_raw` (PUT /vdis/{uuid}.raw).
-    #[doc(hidden)]
-    pub static IMPORT_VDI_TO_EXISTING_RAW: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
-        tool: "import_vdi_to_existing_raw",
-        method: ::xo_sdk::runtime::HttpMethod::Put,
-        path: "/vdis/{uuid}.raw",
-        access: ::core::option::Option::Some("write"),
-        request_body: ::xo_sdk::runtime::RequestBodyKind::Raw {
-            content_type: "application/octet-stream",
-        },
-        response: ::xo_sdk::runtime::ResponseKind::Json,
-        errors: &super::ERROR_POLICY_0,
-        idempotency: ::core::option::Option::None,
-        retry_unsafe: false,
-        default_headers: &[("Accept", "application/json")],
-    };
-    /// Request builder for `import_vdi_to_existing_raw`: Replace existing VDI contents (raw format). Size must match exactly.
-    ///
-    /// Access: `write` (creates or changes state).
-    ///
-    /// - Request: `PUT /vdis/{uuid}.raw` with a raw `application/octet-stream` body
-    /// - Response: JSON
-    ///
-    /// **Answers** `()`: the server sends nothing to read.
-    ///
-    /// # Hints
-    ///
-    /// - **Requires:** XO 6.4 or later
-    #[derive(Debug)]
-    #[must_use = "a request does nothing until `.send().await`"]
-    pub struct ImportVdiToExistingRaw {
-        client: ::xo_sdk::runtime::Client,
-        call_options: ::xo_sdk::runtime::CallOptions,
-        uuid: super::types::VdiId,
-        body: ::xo_sdk::runtime::Body,
-    }
-    impl ImportVdiToExistingRaw {
-        /// Per-call settings (retries, total timeout) for this call only.
-        pub fn with_call_options(
-            mut self,
-            options: ::xo_sdk::runtime::CallOptions,
-        ) -> Self {
-            self.call_options = options;
-            self
-        }
-        /// The runtime request with every argument applied (for the typed
-        /// traits and tests; not a stable API).
-        #[doc(hidden)]
-        pub fn into_request(self) -> ::xo_sdk::runtime::Request {
-            let mut request = self.client.request(&IMPORT_VDI_TO_EXISTING_RAW);
-            request.options(&self.call_options);
-            request.path_param("uuid", &self.uuid);
+            request.path_param("format", &self.format);
             request.raw_body(self.body);
             request
         }
@@ -35591,7 +35731,7 @@ pub mod vdi_snapshots {
         pub fn export(
             &self,
             uuid: impl ::core::convert::Into<super::types::VdiSnapshotId>,
-            format: impl ::core::convert::Into<::std::string::String>,
+            format: impl ::core::convert::Into<super::types::VdiFormat>,
         ) -> ExportVdiSnapshot {
             ExportVdiSnapshot {
                 client: self.client.clone(),
@@ -36030,7 +36170,7 @@ pub mod vdi_snapshots {
         client: ::xo_sdk::runtime::Client,
         call_options: ::xo_sdk::runtime::CallOptions,
         uuid: super::types::VdiSnapshotId,
-        format: ::std::string::String,
+        format: super::types::VdiFormat,
     }
     impl ExportVdiSnapshot {
         /// Per-call settings (retries, total timeout) for this call only.
