@@ -130,7 +130,27 @@ impl Request {
         }
     }
 
-    fn site(&self) -> CallSite {
+    /// A copy to send again (a long-lived stream re-opened); `None` when
+    /// the request has a raw body, which can be read only once, or an
+    /// argument error.
+    pub(crate) fn try_clone(&self) -> Option<Request> {
+        if self.raw_body.is_some() || self.error.is_some() {
+            return None;
+        }
+        Some(Request {
+            client: self.client.clone(),
+            spec: self.spec,
+            path_params: self.path_params.clone(),
+            query: self.query.clone(),
+            headers: self.headers.clone(),
+            json_body: self.json_body.clone(),
+            raw_body: None,
+            options: self.options.clone(),
+            error: None,
+        })
+    }
+
+    pub(crate) fn site(&self) -> CallSite {
         CallSite {
             tool: self.spec.tool,
             method: self.spec.method,

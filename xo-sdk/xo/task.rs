@@ -481,27 +481,30 @@ impl<T> Task<T> {
         self.wait().await?.result_as()
     }
 
-    /// Ask XO to abort the task (`POST /tasks/{id}/actions/abort`). XO sets
-    /// `abortionRequestedAt`; the task then ends, usually as `interrupted`
-    /// (or `failure`), which [`wait`](Self::wait) reports.
-    pub async fn abort(&self) -> Result<()> {
-        self.client
-            .tasks()
-            .abort(self.id())
-            .into_request()
-            .send_response()
-            .await?;
-        Ok(())
+    /// Ask XO to abort the task (`POST /tasks/{id}/actions/abort`) and wait
+    /// until XO has done so. XO sets `abortionRequestedAt`; the task then
+    /// ends, usually as `interrupted` (or `failure`), which
+    /// [`wait`](Self::wait) reports.
+    ///
+    /// The abort is itself an action: when XO cannot abort (the task has
+    /// already ended, or is unknown), its failure is this call's error,
+    /// [`TaskError::Failed`] (or an HTTP error where XO answers with one).
+    pub async fn abort(&self) -> std::result::Result<(), TaskError> {
+        self.client.tasks().abort(self.id()).run_sync().await
     }
 
     /// The task's states as XO announces them, from the task watch stream
     /// (`GET /tasks?ndjson=true&watch=true`), ending with its final state.
     ///
-    /// The watch connection is open when this returns, and the task's
-    /// current state (one `GET`) is the first item, so no change between
-    /// the start of the action and the watch is lost. The stream ends after
-    /// the first state that is not pending, when XO removes the task, or
-    /// when the watch connection ends (possibly with an error item).
+    /// The watch is sent first, then the task's current state (one `GET`)
+    /// is the first item: a task that ended before the call gives its final
+    /// state at once, and no change after the `GET` is lost. Since XO does
+    /// not say when a watch is in place (it answers with the first change),
+    /// the task is also read again after [`UPDATES_RECHECK`] without news;
+    /// and when the watch ends or fails, polling (0.5 s growing to 5 s)
+    /// takes over, so the stream always reaches the final state. It ends
+    /// after the first state that is not pending or when XO removes the
+    /// task; an error reading the task is a last error item.
     ///
     /// ```no_run
     /// # async fn demo(task: xo_sdk::xo::Task) -> xo_sdk::Result<()> {
@@ -519,36 +522,34 @@ impl<T> Task<T> {
     ) -> Result<impl Stream<Item = Result<TaskState>> + Send + Unpin + 'static> {
         let changes = self.client.tasks().list().changes().await?;
         let first = self.poll().await?;
-        let id = self.id.clone();
         let state = UpdatesState {
-            first: Some(first),
-            changes,
-            id,
+            task: self.clone().with_output::<Value>(),
+            pending: Some(first),
+            last: None,
+            changes: Some(changes),
+            quiet: 0,
             done: false,
         };
         Ok(futures::stream::unfold(state, |mut st| async move {
-            if st.done {
-                return None;
-            }
-            if let Some(first) = st.first.take() {
-                st.done = !first.is_pending();
-                return Some((Ok(first), st));
-            }
             loop {
-                match st.changes.next().await {
-                    None => return None,
-                    Some(Err(e)) => {
+                if st.done {
+                    return None;
+                }
+                if let Some(state) = st.pending.take() {
+                    if st.last.as_ref() == Some(state.raw()) {
+                        continue; // a re-read that shows nothing new
+                    }
+                    st.done = !state.is_pending();
+                    st.last = Some(state.raw().clone());
+                    return Some((Ok(state), st));
+                }
+                match st.next_state().await {
+                    Ok(Some(state)) => st.pending = Some(state),
+                    Ok(None) => return None,
+                    Err(e) => {
                         st.done = true;
                         return Some((Err(e), st));
                     }
-                    Some(Ok(TaskEvent::Update(state))) if state.id() == Some(&*st.id) => {
-                        st.done = !state.is_pending();
-                        return Some((Ok(state), st));
-                    }
-                    Some(Ok(TaskEvent::Remove(state))) if state.id() == Some(&*st.id) => {
-                        return None;
-                    }
-                    Some(Ok(_)) => {}
                 }
             }
         })
@@ -617,11 +618,57 @@ impl<T> Task<T> {
     }
 }
 
+/// How long [`Task::updates`] waits for news from the watch before it
+/// reads the task again.
+pub const UPDATES_RECHECK: Duration = Duration::from_secs(5);
+
 struct UpdatesState {
-    first: Option<TaskState>,
-    changes: TaskChanges,
-    id: Arc<str>,
+    task: Task<Value>,
+    /// A state to yield (unless it is the last one yielded).
+    pending: Option<TaskState>,
+    /// The last state yielded, as sent.
+    last: Option<Value>,
+    /// The watch; `None` once it ended: the task is polled instead.
+    changes: Option<TaskChanges>,
+    /// Re-reads in a row without news, for the polling backoff.
+    quiet: u32,
     done: bool,
+}
+
+impl UpdatesState {
+    /// The next state of the task; `None` when XO removed it.
+    async fn next_state(&mut self) -> Result<Option<TaskState>> {
+        let id = self.task.id.clone();
+        let Some(changes) = &mut self.changes else {
+            self.quiet += 1;
+            tokio::time::sleep(backoff(POLL_INTERVAL_INITIAL, WAIT_BACKOFF_MAX, self.quiet)).await;
+            return self.task.poll().await.map(Some);
+        };
+        loop {
+            let recheck = std::pin::pin!(tokio::time::sleep(UPDATES_RECHECK));
+            let event = match futures::future::select(changes.next(), recheck).await {
+                futures::future::Either::Left((event, _)) => event,
+                futures::future::Either::Right(_) => return self.task.poll().await.map(Some),
+            };
+            match event {
+                Some(Ok(TaskEvent::Update(state))) if state.id() == Some(&*id) => {
+                    return Ok(Some(state));
+                }
+                Some(Ok(TaskEvent::Remove(state))) if state.id() == Some(&*id) => return Ok(None),
+                Some(Ok(_)) => {}
+                Some(Err(e)) if matches!(e, Error::Decode { .. }) => {
+                    tracing::debug!(task = %id, error = %e, "task watch line skipped");
+                }
+                end => {
+                    if let Some(Err(e)) = end {
+                        tracing::debug!(task = %id, error = %e, "task watch failed; polling");
+                    }
+                    self.changes = None;
+                    return self.task.poll().await.map(Some);
+                }
+            }
+        }
+    }
 }
 
 impl Client {
@@ -1052,10 +1099,18 @@ impl TaskEvent {
 /// The task list's change stream: implemented for `client.tasks().list()`.
 pub trait WatchTasks: Sized + Send + 'static {
     /// Open XO's task watch stream (`GET /tasks?ndjson=true&watch=true`,
-    /// whole objects with `fields=*`) and return it once the server has
-    /// answered, so that every later change is seen. Only changes are
-    /// sent: list the tasks first for the current ones. A `filter` set on
-    /// the builder applies to the stream.
+    /// whole objects with `fields=*`). Only changes are sent: list the tasks
+    /// first for the current ones. A `filter` set on the builder applies to
+    /// the stream.
+    ///
+    /// XO sends nothing, not even its status line, until the first task
+    /// changes, so a watch cannot be seen to be open. The request is sent in
+    /// the background at once; this returns when XO has answered, or after
+    /// [`WATCH_HEAD_GRACE`] (the request is on its way by then), so that it
+    /// can come before the action whose task it watches, or after it. A
+    /// refusal that XO sends at once (401, 403, 422) is this call's error.
+    /// While no task changes, the client's read timeout ends the wait for
+    /// XO's answer: the watch is then opened again, without an error item.
     ///
     /// ```no_run
     /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
@@ -1074,17 +1129,20 @@ pub trait WatchTasks: Sized + Send + 'static {
     fn changes(self) -> impl Future<Output = Result<TaskChanges>> + Send;
 }
 
+/// How long [`WatchTasks::changes`] waits for XO's answer before it
+/// returns a watch that XO has not answered yet (XO answers with the first
+/// change).
+pub const WATCH_HEAD_GRACE: Duration = Duration::from_millis(250);
+
 impl WatchTasks for crate::tasks::ListTasks {
     fn changes(self) -> impl Future<Output = Result<TaskChanges>> + Send {
         let request = Collection::set_ndjson(Collection::set_fields(self.watch(true), "*".into()))
             .into_request();
         async move {
-            let body = request.send_stream().await?;
-            let site = body.site().clone();
-            Ok(TaskChanges {
-                lines: body.ndjson(),
-                site,
-            })
+            let site = request.site();
+            let mut changes = TaskChanges::open(request, site);
+            changes.settle(WATCH_HEAD_GRACE).await?;
+            Ok(changes)
         }
     }
 }
@@ -1094,21 +1152,58 @@ impl WatchTasks for crate::tasks::ListTasks {
 /// A line that is not `["update"|"remove", task]` is an
 /// [`Error::Decode`] item and the stream goes on; a broken connection is a
 /// last error item. The stream ends when the server ends it: changes after
-/// that are not seen.
+/// that are not seen. Dropping it closes the connection (or stops the
+/// request that XO has not answered yet).
 pub struct TaskChanges {
-    lines: NdjsonStream<Value>,
+    state: WatchState,
+    /// The request, to open the watch again when the wait for XO's answer
+    /// times out; `None` when it cannot be sent twice.
+    request: Option<Request>,
     site: CallSite,
 }
 
-impl fmt::Debug for TaskChanges {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskChanges")
-            .field("lines", &self.lines)
-            .finish_non_exhaustive()
-    }
+enum WatchState {
+    /// Sent; XO has not answered yet.
+    Opening(tokio::task::JoinHandle<Result<crate::runtime::ByteStream>>),
+    Open(NdjsonStream<Value>),
+    Done,
 }
 
 impl TaskChanges {
+    fn open(request: Request, site: CallSite) -> TaskChanges {
+        let again = request.try_clone();
+        TaskChanges {
+            state: WatchState::Opening(tokio::spawn(request.send_stream())),
+            request: again,
+            site,
+        }
+    }
+
+    /// Wait up to `grace` for XO's answer; its error if it is a refusal.
+    async fn settle(&mut self, grace: Duration) -> Result<()> {
+        let WatchState::Opening(handle) = &mut self.state else {
+            return Ok(());
+        };
+        let Ok(joined) = tokio::time::timeout(grace, handle).await else {
+            return Ok(()); // not answered yet: XO waits for a change
+        };
+        match joined {
+            Ok(Ok(body)) => {
+                self.state = WatchState::Open(body.ndjson());
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                self.state = WatchState::Done;
+                Err(e)
+            }
+            Err(join) => {
+                self.state = WatchState::Done;
+                stopped(join);
+                Ok(())
+            }
+        }
+    }
+
     fn event(&self, line: Value) -> Result<TaskEvent> {
         let bad = |reason: &str, line: &Value| Error::Decode {
             site: self.site.clone(),
@@ -1134,11 +1229,73 @@ impl Stream for TaskChanges {
     type Item = Result<TaskEvent>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match Pin::new(&mut self.lines).poll_next(cx) {
-            Poll::Ready(Some(Ok(line))) => Poll::Ready(Some(self.event(line))),
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
+        loop {
+            match &mut self.state {
+                WatchState::Done => return Poll::Ready(None),
+                WatchState::Opening(handle) => {
+                    let joined = std::task::ready!(Pin::new(handle).poll(cx));
+                    match joined {
+                        Ok(Ok(body)) => self.state = WatchState::Open(body.ndjson()),
+                        // No change for the read timeout: XO has not
+                        // answered, which is not an error. Ask again.
+                        Ok(Err(Error::Timeout {
+                            what: "read idle", ..
+                        })) if self.request.is_some() => {
+                            let request = self.request.take().expect("checked above");
+                            let site = self.site.clone();
+                            *self = TaskChanges::open(request, site);
+                        }
+                        Ok(Err(e)) => {
+                            self.state = WatchState::Done;
+                            return Poll::Ready(Some(Err(e)));
+                        }
+                        Err(join) => {
+                            self.state = WatchState::Done;
+                            stopped(join);
+                        }
+                    }
+                }
+                WatchState::Open(lines) => {
+                    return match std::task::ready!(Pin::new(lines).poll_next(cx)) {
+                        Some(Ok(line)) => Poll::Ready(Some(self.event(line))),
+                        Some(Err(e)) => Poll::Ready(Some(Err(e))),
+                        None => {
+                            self.state = WatchState::Done;
+                            Poll::Ready(None)
+                        }
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The watch request's task ended without an answer: a panic in it is
+/// passed on; otherwise it was cancelled (only `Drop` does that).
+fn stopped(join: tokio::task::JoinError) {
+    if let Ok(panic) = join.try_into_panic() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+impl fmt::Debug for TaskChanges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            WatchState::Opening(_) => "waiting for XO's answer",
+            WatchState::Open(_) => "open",
+            WatchState::Done => "ended",
+        };
+        f.debug_struct("TaskChanges")
+            .field("site", &self.site)
+            .field("state", &state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for TaskChanges {
+    fn drop(&mut self) {
+        if let WatchState::Opening(handle) = &self.state {
+            handle.abort();
         }
     }
 }

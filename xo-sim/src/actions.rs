@@ -116,17 +116,24 @@ pub(crate) async fn prepare(
         let obj = store.need(coll, id)?;
         authorize(&store, ctx, coll, &acl_action(coll, name), Some(obj))?;
     }
-    if coll == "tasks" {
-        abort_now(sh, id);
-    }
-    let effect = effect(
-        coll,
-        id.to_string(),
-        name,
-        params.clone(),
-        ctx.user_id(),
-        sh.config.task_delay,
-    );
+    // Like XO: aborting a task that is no longer running is itself a task,
+    // and that task fails (the running task is not found any more).
+    let abort_target_gone = coll == "tasks" && !abort_now(sh, id);
+    let effect = if abort_target_gone {
+        let target = id.to_string();
+        Box::new(move |_: &mut crate::state::Store| -> XoResult<Outcome> {
+            Err(XoError::no_such("task", &target))
+        }) as Effect
+    } else {
+        effect(
+            coll,
+            id.to_string(),
+            name,
+            params.clone(),
+            ctx.user_id(),
+            sh.config.task_delay,
+        )
+    };
     let task_name = format!("REST API: {name} {}", k.noun);
     let method = format!("{}.{}", k.acl, name);
     Ok(Some(
@@ -144,7 +151,8 @@ pub(crate) async fn prepare(
     ))
 }
 
-fn abort_now(sh: &Shared, task_id: &str) {
+/// Request the abort of a pending task; `false` when it is not pending.
+fn abort_now(sh: &Shared, task_id: &str) -> bool {
     let pending = {
         let mut store = sh.lock();
         let pending = store
@@ -169,6 +177,7 @@ fn abort_now(sh: &Shared, task_id: &str) {
             n.notify_one();
         }
     }
+    pending
 }
 
 /// Creates a task, runs `effect` after the configured delay, and answers
@@ -207,8 +216,13 @@ pub(crate) async fn run(
     let (done_tx, done_rx) = oneshot::channel::<XoResult<Outcome>>();
     let sh2 = sh.clone();
     let tid = task_id.clone();
+    // An abort is quick in XO whatever the aborted action's duration.
+    let delay = if object.1 == "task" && method.ends_with(".abort") {
+        std::time::Duration::ZERO
+    } else {
+        sh.config.task_delay
+    };
     tokio::spawn(async move {
-        let delay = sh2.config.task_delay;
         let half = delay / 2;
         let aborted = tokio::select! {
             _ = tokio::time::sleep(half) => false,

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use tokio::sync::{broadcast, watch};
 
@@ -128,7 +129,13 @@ fn event_for(guard: &ConnGuard, change: &Change) -> Option<Bytes> {
             }
         }
     }
-    Some(frame(change.change.as_str(), &Value::Object(data)))
+    // XO announces a new task as an `update` (tasks are created pending and
+    // only their updates reach the event bus): never `add` for tasks.
+    let kind = match change.change {
+        ChangeKind::Add if change.kind.coll == "tasks" => ChangeKind::Update,
+        other => other,
+    };
+    Some(frame(kind.as_str(), &Value::Object(data)))
 }
 
 /// `POST /events/{id}/subscriptions`
@@ -190,7 +197,11 @@ pub(crate) fn unsubscribe(sh: &Arc<Shared>, conn: &str, sub: &str) -> XoResult<R
 }
 
 /// `GET /tasks?ndjson=true&watch=true`: `["update", task]` / `["remove", task]` lines.
-pub(crate) fn watch_tasks(sh: &Arc<Shared>, ctx: &Ctx) -> XoResult<Response> {
+///
+/// Like XO (whose Node server writes the status line and headers with the
+/// first body write), nothing at all is sent until the first line: a
+/// watch with no task changing has not answered yet.
+pub(crate) async fn watch_tasks(sh: &Arc<Shared>, ctx: &Ctx) -> XoResult<Response> {
     let p = ListParams::from_query(&ctx.query)?;
     if !p.ndjson {
         return Err(XoError::invalid_parameters(
@@ -234,7 +245,12 @@ pub(crate) fn watch_tasks(sh: &Arc<Shared>, ctx: &Ctx) -> XoResult<Response> {
             }
         }
     });
-    let mut r = (StatusCode::OK, Body::from_stream(stream)).into_response();
+    let mut stream = Box::pin(stream);
+    // The head waits for the first line; a watch ended before any line (the
+    // simulator stops or drops its connections) answers an empty body.
+    let first = stream.next().await;
+    let body = futures::stream::iter(first).chain(stream);
+    let mut r = (StatusCode::OK, Body::from_stream(body)).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/x-ndjson"),

@@ -121,6 +121,8 @@ pub(crate) struct Shared {
     pub(crate) admin_id: String,
     pub(crate) admin_token: String,
     pub(crate) sse_seq: AtomicU64,
+    /// Until when valid tokens get 401, as right after XO restarts.
+    pub(crate) tokens_refused_until: Mutex<Option<std::time::Instant>>,
 }
 
 impl Shared {
@@ -241,6 +243,7 @@ impl Sim {
             wait_requests: AtomicU64::new(0),
             waits_in_flight: AtomicUsize::new(0),
             aborts: Mutex::new(BTreeMap::new()),
+            tokens_refused_until: Mutex::new(None),
             admin_id: seeded.admin_id,
             admin_token: seeded.admin_token,
             sse_seq: AtomicU64::new(0),
@@ -405,6 +408,20 @@ impl Sim {
     /// Closes every open SSE connection (clients should reconnect).
     pub fn drop_sse_connections(&self) {
         self.shared.sse_generation.send_modify(|g| *g += 1);
+    }
+
+    /// Behaves as XO does when it restarts with its data: every SSE, task
+    /// watch and `wait=true` connection ends, and for `refused_for` a valid
+    /// token gets 401 (XO has not loaded its tokens yet; about 0.4 s on
+    /// xo-server 5.207.2). Basic credentials still work.
+    pub fn restart(&self, refused_for: std::time::Duration) {
+        *self
+            .shared
+            .tokens_refused_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now() + refused_for);
+        self.drop_sse_connections();
+        self.drop_task_waits();
     }
 
     /// Breaks the connection of every `GET /tasks/{id}?wait=true` request

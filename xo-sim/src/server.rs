@@ -127,6 +127,15 @@ fn authenticate(sh: &Shared, headers: &HeaderMap) -> XoResult<Value> {
             "cannot use both a token cookie and an Authorization header",
         ));
     }
+    if token.is_some() {
+        let refused_until = *sh
+            .tokens_refused_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if refused_until.is_some_and(|t| std::time::Instant::now() < t) {
+            return Err(XoError::unauthorized());
+        }
+    }
     let store = sh.lock();
     if let Some(t) = token {
         let tok = store.tokens.get(&t).ok_or_else(XoError::unauthorized)?;
@@ -338,7 +347,9 @@ async fn dispatch(sh: &Arc<Shared>, req: Request) -> XoResult<Response> {
             }
             Ok(no_content())
         }
-        ["tasks"] if m == Method::GET && ctx.query.flag("watch")? => events::watch_tasks(sh, &ctx),
+        ["tasks"] if m == Method::GET && ctx.query.flag("watch")? => {
+            events::watch_tasks(sh, &ctx).await
+        }
         [coll] if m == Method::GET && kind(coll).is_some() => list(sh, &ctx, coll),
         [coll] if m == Method::POST && CREATABLE.contains(coll) => {
             create(sh, &ctx, coll, body).await
@@ -1139,7 +1150,8 @@ async fn create(sh: &Shared, ctx: &Ctx, coll: &str, body: Body) -> XoResult<Resp
         }
         "backup-repositories" => {
             let id = store.new_uuid();
-            let mut r = json!({"id": id, "name": str_of(&b, "name").unwrap_or(""), "url": str_of(&b, "url").unwrap_or(""), "enabled": true});
+            // XO creates a repository with `error: ""` (not tested yet).
+            let mut r = json!({"id": id, "name": str_of(&b, "name").unwrap_or(""), "url": str_of(&b, "url").unwrap_or(""), "enabled": true, "error": ""});
             for k in ["options", "proxy"] {
                 if let Some(v) = str_of(&b, k) {
                     r[k] = json!(v);

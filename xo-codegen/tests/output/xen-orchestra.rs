@@ -9148,11 +9148,9 @@ pub mod types {
         /// Id of the proxy that reaches it (JSON `proxy`.)
         #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
         pub proxy: ::core::option::Option<ProxyId>,
-        /// Last connection error (JSON `error`.)
+        /// Last connection error: `""` on a new repository (none yet), an error object after a failed connection, or null. Untyped: XO sends a string or an object. (JSON `error`.)
         #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
-        pub error: ::core::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, ::xo_sdk::runtime::Value>,
-        >,
+        pub error: ::core::option::Option<::xo_sdk::runtime::Value>,
         /// JSON field `benchmarks`.
         #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
         pub benchmarks: ::core::option::Option<
