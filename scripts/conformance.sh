@@ -26,6 +26,9 @@
 # 6. Fidelity tier (xo-sim checked by Prism): scripts/prism-suite.sh runs the
 #    SDK's integration tests against xo-sim, every request and answer checked
 #    against the same spec; see the last section below.
+# 7. Real-server tier: the answers recorded from a real xo-server
+#    (conformance/real/corpus.jsonl) decode into each operation's typed
+#    result: `real answers decode: N/N`.
 #
 # Environment:
 #   XO_CONFORMANCE_OVERLAY  errata overlay to apply (default dadl/xen-orchestra.errata.yaml;
@@ -103,6 +106,18 @@ run_dynamic_tier() {
     fi
 }
 run_dynamic_tier || status=1
+
+# --- real-server tier: answers recorded from a real xo-server ----------------
+# tests/real_answers.rs serves every answer of conformance/real/corpus.jsonl
+# again over HTTP and decodes it into the operation's typed result (or its
+# typed error); it prints `real answers decode: N/N`.
+if "$cargo" test -q --test real_answers -- --nocapture >"$work/real-answers.log" 2>&1; then
+    grep -E '^(real answers decode|FAIL)' "$work/real-answers.log"
+else
+    cat "$work/real-answers.log" >&2
+    grep -E '^real answers decode' "$work/real-answers.log" || echo "real answers decode: not run (the test did not build)"
+    status=1
+fi
 
 # --- fidelity tier: the integration suite through Prism -----------------------
 # scripts/prism-suite.sh prints its own

@@ -123,12 +123,12 @@ fn cases(c: &xo_sdk::Client) -> Vec<Case> {
         },
         Case {
             tool: "get_dashboard",
-            call: typed(c.dashboard().get().ndjson(false).send(), |d: Dashboard| {
+            call: typed(c.dashboard().get().send(), |d: Dashboard| {
                 assert_eq!(d.n_hosts, Some(5));
             }),
             reply: json_reply(json!({"nHosts": 5})),
             method: "GET",
-            target: "/rest/v0/dashboard?ndjson=false",
+            target: "/rest/v0/dashboard",
             body: None,
         },
         // A collection answers references by default.

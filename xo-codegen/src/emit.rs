@@ -184,6 +184,7 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         let spec = format_ident!("{}", op.spec_name);
         quote!(&#module::#spec)
     });
+    let answer_checks = api.operations.iter().map(answer_check);
     let count = api.operations.len();
     let selectable: Vec<&str> = api
         .operations
@@ -223,12 +224,46 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         #[doc = #ops_doc]
         #[doc(hidden)]
         pub static OPERATIONS: &[&#rt::OperationSpec] = &[#(#all_ops),*];
+        /// For every operation (by DADL tool name), the check that decodes a
+        /// recorded answer into its typed result as its `send()` does
+        /// (conformance tests over recorded exchanges).
+        #[doc(hidden)]
+        pub static ANSWERS: &[(&str, ::xo_sdk::xo::replay::Check)] = &[#(#answer_checks),*];
         #(#policy_items)*
         #client_items
         #types_module
         #tool_index
         #(#modules)*
     }
+}
+
+/// One `ANSWERS` entry: the tool and the `xo::replay` check of its kind,
+/// instantiated with the operation's builder or result type.
+fn answer_check(op: &Operation) -> TokenStream {
+    let tool = &op.tool;
+    let module = format_ident!("{}", op.module);
+    let builder = format_ident!("{}", op.type_name);
+    let types = quote!(self::types::);
+    let check = match &op.kind {
+        Kind::Collection { .. } => quote!(collection::<#module::#builder>),
+        Kind::Action { .. } => quote!(action::<#module::#builder>),
+        Kind::Create { id } => {
+            let id = type_tokens(id, &types);
+            quote!(created::<#id>)
+        }
+        Kind::Empty => quote!(empty),
+        Kind::Plain => match (&op.response, &op.result) {
+            (Response::Json, result) => {
+                let rt = rt();
+                let result = result
+                    .as_ref()
+                    .map_or(quote!(#rt::Value), |r| type_tokens(r, &types));
+                quote!(json::<#result>)
+            }
+            (Response::Binary { .. } | Response::Streaming, _) => quote!(bytes),
+        },
+    };
+    quote!((#tool, ::xo_sdk::xo::replay::#check))
 }
 
 /// A documentation-only module: every DADL tool with its Rust path, so

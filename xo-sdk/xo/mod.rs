@@ -10,6 +10,8 @@
 mod collection;
 pub mod events;
 mod filter;
+#[doc(hidden)]
+pub mod replay;
 mod task;
 mod transfer;
 

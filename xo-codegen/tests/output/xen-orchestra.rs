@@ -284,6 +284,441 @@ pub static OPERATIONS: &[&::xo_sdk::runtime::OperationSpec] = &[
     &vdis::IMPORT_VDI,
     &docs::GET_OPENAPI_SPEC,
 ];
+/// For every operation (by DADL tool name), the check that decodes a
+/// recorded answer into its typed result as its `send()` does
+/// (conformance tests over recorded exchanges).
+#[doc(hidden)]
+pub static ANSWERS: &[(&str, ::xo_sdk::xo::replay::Check)] = &[
+    ("ping", ::xo_sdk::xo::replay::json::<self::types::Ping>),
+    ("get_dashboard", ::xo_sdk::xo::replay::json::<self::types::Dashboard>),
+    ("get_gui_routes", ::xo_sdk::xo::replay::json::<self::types::GuiRoutes>),
+    ("get_mcp_status", ::xo_sdk::xo::replay::json::<self::types::McpStatus>),
+    ("list_users", ::xo_sdk::xo::replay::collection::<users::ListUsers>),
+    ("get_user", ::xo_sdk::xo::replay::json::<self::types::User>),
+    ("create_user", ::xo_sdk::xo::replay::created::<self::types::UserId>),
+    ("update_user", ::xo_sdk::xo::replay::empty),
+    ("delete_user", ::xo_sdk::xo::replay::empty),
+    ("list_user_groups", ::xo_sdk::xo::replay::collection::<users::ListUserGroups>),
+    ("list_user_tasks", ::xo_sdk::xo::replay::collection::<users::ListUserTasks>),
+    (
+        "list_user_acl_privileges",
+        ::xo_sdk::xo::replay::collection::<users::ListUserAclPrivileges>,
+    ),
+    (
+        "list_auth_tokens",
+        ::xo_sdk::xo::replay::json::<::std::vec::Vec<self::types::AuthenticationToken>>,
+    ),
+    ("create_auth_token", ::xo_sdk::xo::replay::json::<::xo_sdk::runtime::Value>),
+    ("list_groups", ::xo_sdk::xo::replay::collection::<groups::ListGroups>),
+    ("get_group", ::xo_sdk::xo::replay::json::<self::types::Group>),
+    ("create_group", ::xo_sdk::xo::replay::created::<self::types::GroupId>),
+    ("update_group", ::xo_sdk::xo::replay::empty),
+    ("delete_group", ::xo_sdk::xo::replay::empty),
+    ("add_user_to_group", ::xo_sdk::xo::replay::empty),
+    ("remove_user_from_group", ::xo_sdk::xo::replay::empty),
+    ("list_group_users", ::xo_sdk::xo::replay::collection::<groups::ListGroupUsers>),
+    ("list_group_tasks", ::xo_sdk::xo::replay::collection::<groups::ListGroupTasks>),
+    (
+        "list_group_acl_roles",
+        ::xo_sdk::xo::replay::collection::<groups::ListGroupAclRoles>,
+    ),
+    ("list_acl_roles", ::xo_sdk::xo::replay::collection::<acl_roles::ListAclRoles>),
+    ("get_acl_role", ::xo_sdk::xo::replay::json::<self::types::AclRole>),
+    ("create_acl_role", ::xo_sdk::xo::replay::created::<self::types::AclRoleId>),
+    ("update_acl_role", ::xo_sdk::xo::replay::empty),
+    ("delete_acl_role", ::xo_sdk::xo::replay::empty),
+    ("copy_acl_role", ::xo_sdk::xo::replay::action::<acl_roles::CopyAclRole>),
+    (
+        "list_acl_role_privileges",
+        ::xo_sdk::xo::replay::collection::<acl_roles::ListAclRolePrivileges>,
+    ),
+    (
+        "list_acl_role_users",
+        ::xo_sdk::xo::replay::collection::<acl_roles::ListAclRoleUsers>,
+    ),
+    (
+        "list_acl_role_groups",
+        ::xo_sdk::xo::replay::collection::<acl_roles::ListAclRoleGroups>,
+    ),
+    ("attach_acl_role_to_group", ::xo_sdk::xo::replay::empty),
+    ("detach_acl_role_from_group", ::xo_sdk::xo::replay::empty),
+    ("attach_acl_role_to_user", ::xo_sdk::xo::replay::empty),
+    ("detach_acl_role_from_user", ::xo_sdk::xo::replay::empty),
+    (
+        "list_acl_privileges",
+        ::xo_sdk::xo::replay::collection::<acl_privileges::ListAclPrivileges>,
+    ),
+    ("get_acl_privilege", ::xo_sdk::xo::replay::json::<self::types::AclPrivilege>),
+    (
+        "create_acl_privilege",
+        ::xo_sdk::xo::replay::created::<self::types::AclPrivilegeId>,
+    ),
+    ("update_acl_privilege", ::xo_sdk::xo::replay::empty),
+    ("delete_acl_privilege", ::xo_sdk::xo::replay::empty),
+    ("list_vms", ::xo_sdk::xo::replay::collection::<vms::ListVms>),
+    ("get_vm", ::xo_sdk::xo::replay::json::<self::types::Vm>),
+    ("update_vm", ::xo_sdk::xo::replay::empty),
+    ("delete_vm", ::xo_sdk::xo::replay::empty),
+    ("start_vm", ::xo_sdk::xo::replay::action::<vms::StartVm>),
+    ("clean_shutdown_vm", ::xo_sdk::xo::replay::action::<vms::CleanShutdownVm>),
+    ("hard_shutdown_vm", ::xo_sdk::xo::replay::action::<vms::HardShutdownVm>),
+    ("clean_reboot_vm", ::xo_sdk::xo::replay::action::<vms::CleanRebootVm>),
+    ("hard_reboot_vm", ::xo_sdk::xo::replay::action::<vms::HardRebootVm>),
+    ("pause_vm", ::xo_sdk::xo::replay::action::<vms::PauseVm>),
+    ("unpause_vm", ::xo_sdk::xo::replay::action::<vms::UnpauseVm>),
+    ("suspend_vm", ::xo_sdk::xo::replay::action::<vms::SuspendVm>),
+    ("resume_vm", ::xo_sdk::xo::replay::action::<vms::ResumeVm>),
+    ("snapshot_vm", ::xo_sdk::xo::replay::action::<vms::SnapshotVm>),
+    ("revert_vm_to_snapshot", ::xo_sdk::xo::replay::action::<vms::RevertVmToSnapshot>),
+    ("clone_vm", ::xo_sdk::xo::replay::action::<vms::CloneVm>),
+    ("migrate_vm", ::xo_sdk::xo::replay::action::<vms::MigrateVm>),
+    ("import_vm_xva", ::xo_sdk::xo::replay::created::<self::types::VmId>),
+    ("get_vm_stats", ::xo_sdk::xo::replay::json::<self::types::VmStats>),
+    ("add_vm_data_source", ::xo_sdk::xo::replay::empty),
+    ("delete_vm_data_source", ::xo_sdk::xo::replay::empty),
+    ("add_vm_tag", ::xo_sdk::xo::replay::empty),
+    ("remove_vm_tag", ::xo_sdk::xo::replay::empty),
+    ("list_vm_vdis", ::xo_sdk::xo::replay::collection::<vms::ListVmVdis>),
+    ("list_vm_alarms", ::xo_sdk::xo::replay::collection::<vms::ListVmAlarms>),
+    ("list_vm_messages", ::xo_sdk::xo::replay::collection::<vms::ListVmMessages>),
+    ("list_vm_tasks", ::xo_sdk::xo::replay::collection::<vms::ListVmTasks>),
+    ("list_vm_backup_jobs", ::xo_sdk::xo::replay::collection::<vms::ListVmBackupJobs>),
+    ("get_vm_dashboard", ::xo_sdk::xo::replay::json::<self::types::VmDashboard>),
+    (
+        "list_vm_snapshots",
+        ::xo_sdk::xo::replay::collection::<vm_snapshots::ListVmSnapshots>,
+    ),
+    ("get_vm_snapshot", ::xo_sdk::xo::replay::json::<self::types::VmSnapshot>),
+    ("delete_vm_snapshot", ::xo_sdk::xo::replay::empty),
+    ("export_vm_snapshot", ::xo_sdk::xo::replay::bytes),
+    (
+        "list_vm_snapshot_vdis",
+        ::xo_sdk::xo::replay::collection::<vm_snapshots::ListVmSnapshotVdis>,
+    ),
+    (
+        "list_vm_snapshot_alarms",
+        ::xo_sdk::xo::replay::collection::<vm_snapshots::ListVmSnapshotAlarms>,
+    ),
+    (
+        "list_vm_snapshot_messages",
+        ::xo_sdk::xo::replay::collection::<vm_snapshots::ListVmSnapshotMessages>,
+    ),
+    (
+        "list_vm_snapshot_tasks",
+        ::xo_sdk::xo::replay::collection::<vm_snapshots::ListVmSnapshotTasks>,
+    ),
+    ("add_vm_snapshot_tag", ::xo_sdk::xo::replay::empty),
+    ("remove_vm_snapshot_tag", ::xo_sdk::xo::replay::empty),
+    (
+        "list_vm_templates",
+        ::xo_sdk::xo::replay::collection::<vm_templates::ListVmTemplates>,
+    ),
+    ("get_vm_template", ::xo_sdk::xo::replay::json::<self::types::VmTemplate>),
+    ("delete_vm_template", ::xo_sdk::xo::replay::empty),
+    ("export_vm_template", ::xo_sdk::xo::replay::bytes),
+    (
+        "list_vm_template_vdis",
+        ::xo_sdk::xo::replay::collection::<vm_templates::ListVmTemplateVdis>,
+    ),
+    (
+        "list_vm_template_alarms",
+        ::xo_sdk::xo::replay::collection::<vm_templates::ListVmTemplateAlarms>,
+    ),
+    (
+        "list_vm_template_messages",
+        ::xo_sdk::xo::replay::collection::<vm_templates::ListVmTemplateMessages>,
+    ),
+    (
+        "list_vm_template_tasks",
+        ::xo_sdk::xo::replay::collection::<vm_templates::ListVmTemplateTasks>,
+    ),
+    ("add_vm_template_tag", ::xo_sdk::xo::replay::empty),
+    ("remove_vm_template_tag", ::xo_sdk::xo::replay::empty),
+    (
+        "list_vm_controllers",
+        ::xo_sdk::xo::replay::collection::<vm_controllers::ListVmControllers>,
+    ),
+    ("get_vm_controller", ::xo_sdk::xo::replay::json::<self::types::VmController>),
+    (
+        "list_vm_controller_alarms",
+        ::xo_sdk::xo::replay::collection::<vm_controllers::ListVmControllerAlarms>,
+    ),
+    (
+        "list_vm_controller_vdis",
+        ::xo_sdk::xo::replay::collection::<vm_controllers::ListVmControllerVdis>,
+    ),
+    (
+        "list_vm_controller_messages",
+        ::xo_sdk::xo::replay::collection::<vm_controllers::ListVmControllerMessages>,
+    ),
+    (
+        "list_vm_controller_tasks",
+        ::xo_sdk::xo::replay::collection::<vm_controllers::ListVmControllerTasks>,
+    ),
+    ("add_vm_controller_tag", ::xo_sdk::xo::replay::empty),
+    ("remove_vm_controller_tag", ::xo_sdk::xo::replay::empty),
+    ("list_hosts", ::xo_sdk::xo::replay::collection::<hosts::ListHosts>),
+    ("get_host", ::xo_sdk::xo::replay::json::<self::types::Host>),
+    ("get_host_stats", ::xo_sdk::xo::replay::json::<self::types::HostStats>),
+    ("get_host_audit_log", ::xo_sdk::xo::replay::bytes),
+    ("get_host_logs", ::xo_sdk::xo::replay::bytes),
+    ("list_host_alarms", ::xo_sdk::xo::replay::collection::<hosts::ListHostAlarms>),
+    ("get_host_smt", ::xo_sdk::xo::replay::json::<self::types::HostSmt>),
+    (
+        "list_host_missing_patches",
+        ::xo_sdk::xo::replay::json::<::std::vec::Vec<self::types::MissingPatch>>,
+    ),
+    ("list_host_messages", ::xo_sdk::xo::replay::collection::<hosts::ListHostMessages>),
+    ("list_host_tasks", ::xo_sdk::xo::replay::collection::<hosts::ListHostTasks>),
+    ("add_host_tag", ::xo_sdk::xo::replay::empty),
+    ("remove_host_tag", ::xo_sdk::xo::replay::empty),
+    (
+        "management_reconfigure_host",
+        ::xo_sdk::xo::replay::action::<hosts::ManagementReconfigureHost>,
+    ),
+    ("disable_host", ::xo_sdk::xo::replay::action::<hosts::DisableHost>),
+    ("enable_host", ::xo_sdk::xo::replay::action::<hosts::EnableHost>),
+    ("start_host", ::xo_sdk::xo::replay::action::<hosts::StartHost>),
+    ("clean_shutdown_host", ::xo_sdk::xo::replay::action::<hosts::CleanShutdownHost>),
+    ("clean_reboot_host", ::xo_sdk::xo::replay::action::<hosts::CleanRebootHost>),
+    ("smart_reboot_host", ::xo_sdk::xo::replay::action::<hosts::SmartRebootHost>),
+    (
+        "restart_toolstack_host",
+        ::xo_sdk::xo::replay::action::<hosts::RestartToolstackHost>,
+    ),
+    (
+        "emergency_shutdown_host",
+        ::xo_sdk::xo::replay::action::<hosts::EmergencyShutdownHost>,
+    ),
+    ("detach_host", ::xo_sdk::xo::replay::action::<hosts::DetachHost>),
+    ("forget_host", ::xo_sdk::xo::replay::action::<hosts::ForgetHost>),
+    ("list_pools", ::xo_sdk::xo::replay::collection::<pools::ListPools>),
+    ("get_pool", ::xo_sdk::xo::replay::json::<self::types::Pool>),
+    ("get_pool_stats", ::xo_sdk::xo::replay::json::<self::types::PoolStats>),
+    ("get_pool_dashboard", ::xo_sdk::xo::replay::json::<self::types::PoolDashboard>),
+    ("list_pool_alarms", ::xo_sdk::xo::replay::collection::<pools::ListPoolAlarms>),
+    (
+        "list_pool_missing_patches",
+        ::xo_sdk::xo::replay::json::<::std::vec::Vec<self::types::MissingPatch>>,
+    ),
+    ("list_pool_messages", ::xo_sdk::xo::replay::collection::<pools::ListPoolMessages>),
+    ("list_pool_tasks", ::xo_sdk::xo::replay::collection::<pools::ListPoolTasks>),
+    ("add_pool_tag", ::xo_sdk::xo::replay::empty),
+    ("remove_pool_tag", ::xo_sdk::xo::replay::empty),
+    ("create_vm", ::xo_sdk::xo::replay::action::<pools::CreateVm>),
+    (
+        "emergency_shutdown_pool",
+        ::xo_sdk::xo::replay::action::<pools::EmergencyShutdownPool>,
+    ),
+    ("rolling_reboot_pool", ::xo_sdk::xo::replay::action::<pools::RollingRebootPool>),
+    ("rolling_update_pool", ::xo_sdk::xo::replay::action::<pools::RollingUpdatePool>),
+    ("add_host_to_pool", ::xo_sdk::xo::replay::action::<pools::AddHostToPool>),
+    ("create_pool_network", ::xo_sdk::xo::replay::action::<pools::CreatePoolNetwork>),
+    (
+        "create_bonded_network",
+        ::xo_sdk::xo::replay::action::<pools::CreateBondedNetwork>,
+    ),
+    (
+        "create_internal_network",
+        ::xo_sdk::xo::replay::action::<pools::CreateInternalNetwork>,
+    ),
+    (
+        "management_reconfigure_pool",
+        ::xo_sdk::xo::replay::action::<pools::ManagementReconfigurePool>,
+    ),
+    ("list_srs", ::xo_sdk::xo::replay::collection::<srs::ListSrs>),
+    ("get_sr", ::xo_sdk::xo::replay::json::<self::types::Sr>),
+    ("create_sr", ::xo_sdk::xo::replay::created::<self::types::SrId>),
+    ("delete_sr", ::xo_sdk::xo::replay::empty),
+    ("list_sr_alarms", ::xo_sdk::xo::replay::collection::<srs::ListSrAlarms>),
+    ("list_sr_messages", ::xo_sdk::xo::replay::collection::<srs::ListSrMessages>),
+    ("list_sr_tasks", ::xo_sdk::xo::replay::collection::<srs::ListSrTasks>),
+    ("add_sr_tag", ::xo_sdk::xo::replay::empty),
+    ("remove_sr_tag", ::xo_sdk::xo::replay::empty),
+    ("scan_sr", ::xo_sdk::xo::replay::action::<srs::ScanSr>),
+    ("forget_sr", ::xo_sdk::xo::replay::action::<srs::ForgetSr>),
+    ("reclaim_space_sr", ::xo_sdk::xo::replay::action::<srs::ReclaimSpaceSr>),
+    ("list_vdis", ::xo_sdk::xo::replay::collection::<vdis::ListVdis>),
+    ("get_vdi", ::xo_sdk::xo::replay::json::<self::types::Vdi>),
+    ("create_vdi", ::xo_sdk::xo::replay::created::<self::types::VdiId>),
+    ("update_vdi", ::xo_sdk::xo::replay::empty),
+    ("delete_vdi", ::xo_sdk::xo::replay::empty),
+    ("list_vdi_alarms", ::xo_sdk::xo::replay::collection::<vdis::ListVdiAlarms>),
+    ("list_vdi_messages", ::xo_sdk::xo::replay::collection::<vdis::ListVdiMessages>),
+    ("list_vdi_tasks", ::xo_sdk::xo::replay::collection::<vdis::ListVdiTasks>),
+    ("add_vdi_tag", ::xo_sdk::xo::replay::empty),
+    ("remove_vdi_tag", ::xo_sdk::xo::replay::empty),
+    ("migrate_vdi", ::xo_sdk::xo::replay::action::<vdis::MigrateVdi>),
+    ("import_vdi_to_sr", ::xo_sdk::xo::replay::created::<self::types::VdiId>),
+    (
+        "list_vdi_snapshots",
+        ::xo_sdk::xo::replay::collection::<vdi_snapshots::ListVdiSnapshots>,
+    ),
+    ("get_vdi_snapshot", ::xo_sdk::xo::replay::json::<self::types::VdiSnapshot>),
+    ("delete_vdi_snapshot", ::xo_sdk::xo::replay::empty),
+    ("export_vdi_snapshot", ::xo_sdk::xo::replay::bytes),
+    (
+        "list_vdi_snapshot_alarms",
+        ::xo_sdk::xo::replay::collection::<vdi_snapshots::ListVdiSnapshotAlarms>,
+    ),
+    (
+        "list_vdi_snapshot_messages",
+        ::xo_sdk::xo::replay::collection::<vdi_snapshots::ListVdiSnapshotMessages>,
+    ),
+    (
+        "list_vdi_snapshot_tasks",
+        ::xo_sdk::xo::replay::collection::<vdi_snapshots::ListVdiSnapshotTasks>,
+    ),
+    ("add_vdi_snapshot_tag", ::xo_sdk::xo::replay::empty),
+    ("remove_vdi_snapshot_tag", ::xo_sdk::xo::replay::empty),
+    ("list_vbds", ::xo_sdk::xo::replay::collection::<vbds::ListVbds>),
+    ("get_vbd", ::xo_sdk::xo::replay::json::<self::types::Vbd>),
+    ("create_vbd", ::xo_sdk::xo::replay::created::<self::types::VbdId>),
+    ("delete_vbd", ::xo_sdk::xo::replay::empty),
+    ("list_vbd_alarms", ::xo_sdk::xo::replay::collection::<vbds::ListVbdAlarms>),
+    ("list_vbd_messages", ::xo_sdk::xo::replay::collection::<vbds::ListVbdMessages>),
+    ("list_vbd_tasks", ::xo_sdk::xo::replay::collection::<vbds::ListVbdTasks>),
+    ("connect_vbd", ::xo_sdk::xo::replay::action::<vbds::ConnectVbd>),
+    ("disconnect_vbd", ::xo_sdk::xo::replay::action::<vbds::DisconnectVbd>),
+    ("list_networks", ::xo_sdk::xo::replay::collection::<networks::ListNetworks>),
+    ("get_network", ::xo_sdk::xo::replay::json::<self::types::Network>),
+    ("delete_network", ::xo_sdk::xo::replay::empty),
+    (
+        "list_network_alarms",
+        ::xo_sdk::xo::replay::collection::<networks::ListNetworkAlarms>,
+    ),
+    (
+        "list_network_messages",
+        ::xo_sdk::xo::replay::collection::<networks::ListNetworkMessages>,
+    ),
+    (
+        "list_network_tasks",
+        ::xo_sdk::xo::replay::collection::<networks::ListNetworkTasks>,
+    ),
+    ("add_network_tag", ::xo_sdk::xo::replay::empty),
+    ("remove_network_tag", ::xo_sdk::xo::replay::empty),
+    ("list_vifs", ::xo_sdk::xo::replay::collection::<vifs::ListVifs>),
+    ("get_vif", ::xo_sdk::xo::replay::json::<self::types::Vif>),
+    ("create_vif", ::xo_sdk::xo::replay::created::<self::types::VifId>),
+    ("update_vif", ::xo_sdk::xo::replay::empty),
+    ("delete_vif", ::xo_sdk::xo::replay::empty),
+    ("connect_vif", ::xo_sdk::xo::replay::action::<vifs::ConnectVif>),
+    ("disconnect_vif", ::xo_sdk::xo::replay::action::<vifs::DisconnectVif>),
+    ("list_vif_alarms", ::xo_sdk::xo::replay::collection::<vifs::ListVifAlarms>),
+    ("list_vif_messages", ::xo_sdk::xo::replay::collection::<vifs::ListVifMessages>),
+    ("list_vif_tasks", ::xo_sdk::xo::replay::collection::<vifs::ListVifTasks>),
+    (
+        "add_network_traffic_rule",
+        ::xo_sdk::xo::replay::action::<plugins::AddNetworkTrafficRule>,
+    ),
+    (
+        "delete_network_traffic_rule",
+        ::xo_sdk::xo::replay::action::<plugins::DeleteNetworkTrafficRule>,
+    ),
+    (
+        "update_network_traffic_rule",
+        ::xo_sdk::xo::replay::action::<plugins::UpdateNetworkTrafficRule>,
+    ),
+    ("add_vif_traffic_rule", ::xo_sdk::xo::replay::action::<plugins::AddVifTrafficRule>),
+    (
+        "delete_vif_traffic_rule",
+        ::xo_sdk::xo::replay::action::<plugins::DeleteVifTrafficRule>,
+    ),
+    (
+        "update_vif_traffic_rule",
+        ::xo_sdk::xo::replay::action::<plugins::UpdateVifTrafficRule>,
+    ),
+    ("list_pifs", ::xo_sdk::xo::replay::collection::<pifs::ListPifs>),
+    ("get_pif", ::xo_sdk::xo::replay::json::<self::types::Pif>),
+    ("list_pif_alarms", ::xo_sdk::xo::replay::collection::<pifs::ListPifAlarms>),
+    ("list_pif_messages", ::xo_sdk::xo::replay::collection::<pifs::ListPifMessages>),
+    ("list_pif_tasks", ::xo_sdk::xo::replay::collection::<pifs::ListPifTasks>),
+    ("list_pbds", ::xo_sdk::xo::replay::collection::<pbds::ListPbds>),
+    ("get_pbd", ::xo_sdk::xo::replay::json::<self::types::Pbd>),
+    ("plug_pbd", ::xo_sdk::xo::replay::action::<pbds::PlugPbd>),
+    ("unplug_pbd", ::xo_sdk::xo::replay::action::<pbds::UnplugPbd>),
+    ("list_pcis", ::xo_sdk::xo::replay::collection::<pcis::ListPcis>),
+    ("get_pci", ::xo_sdk::xo::replay::json::<self::types::Pci>),
+    ("list_pgpus", ::xo_sdk::xo::replay::collection::<pgpus::ListPgpus>),
+    ("get_pgpu", ::xo_sdk::xo::replay::json::<self::types::Pgpu>),
+    ("list_sms", ::xo_sdk::xo::replay::collection::<sms::ListSms>),
+    ("get_sm", ::xo_sdk::xo::replay::json::<self::types::Sm>),
+    ("list_tasks", ::xo_sdk::xo::replay::collection::<tasks::ListTasks>),
+    ("get_task", ::xo_sdk::xo::replay::json::<self::types::Task>),
+    ("delete_task", ::xo_sdk::xo::replay::empty),
+    ("delete_tasks", ::xo_sdk::xo::replay::empty),
+    ("abort_task", ::xo_sdk::xo::replay::action::<tasks::AbortTask>),
+    ("list_messages", ::xo_sdk::xo::replay::collection::<messages::ListMessages>),
+    ("get_message", ::xo_sdk::xo::replay::json::<self::types::Message>),
+    ("list_alarms", ::xo_sdk::xo::replay::collection::<alarms::ListAlarms>),
+    ("get_alarm", ::xo_sdk::xo::replay::json::<self::types::Alarm>),
+    ("open_events_stream", ::xo_sdk::xo::replay::bytes),
+    (
+        "add_event_subscription",
+        ::xo_sdk::xo::replay::created::<self::types::EventSubscriptionId>,
+    ),
+    ("remove_event_subscription", ::xo_sdk::xo::replay::empty),
+    ("list_backups", ::xo_sdk::xo::replay::collection::<backup_archives::ListBackups>),
+    ("get_backup", ::xo_sdk::xo::replay::json::<self::types::BackupArchive>),
+    (
+        "list_backup_jobs",
+        ::xo_sdk::xo::replay::collection::<backup_jobs::ListBackupJobs>,
+    ),
+    ("get_backup_job", ::xo_sdk::xo::replay::json::<self::types::BackupJob>),
+    (
+        "list_backup_logs",
+        ::xo_sdk::xo::replay::collection::<backup_logs::ListBackupLogs>,
+    ),
+    ("get_backup_log", ::xo_sdk::xo::replay::json::<self::types::BackupLog>),
+    (
+        "list_restore_logs",
+        ::xo_sdk::xo::replay::collection::<restore_logs::ListRestoreLogs>,
+    ),
+    ("get_restore_log", ::xo_sdk::xo::replay::json::<self::types::RestoreLog>),
+    (
+        "list_backup_repositories",
+        ::xo_sdk::xo::replay::collection::<backup_repositories::ListBackupRepositories>,
+    ),
+    (
+        "get_backup_repository",
+        ::xo_sdk::xo::replay::json::<self::types::BackupRepository>,
+    ),
+    (
+        "create_backup_repository",
+        ::xo_sdk::xo::replay::created::<self::types::BackupRepositoryId>,
+    ),
+    ("update_backup_repository", ::xo_sdk::xo::replay::empty),
+    (
+        "forget_backup_repository",
+        ::xo_sdk::xo::replay::action::<backup_repositories::ForgetBackupRepository>,
+    ),
+    (
+        "get_backup_repository_health",
+        ::xo_sdk::xo::replay::json::<self::types::BackupRepositoryHealth>,
+    ),
+    (
+        "benchmark_backup_repository",
+        ::xo_sdk::xo::replay::action::<backup_repositories::BenchmarkBackupRepository>,
+    ),
+    ("list_schedules", ::xo_sdk::xo::replay::collection::<schedules::ListSchedules>),
+    ("get_schedule", ::xo_sdk::xo::replay::json::<self::types::Schedule>),
+    ("run_schedule", ::xo_sdk::xo::replay::action::<schedules::RunSchedule>),
+    ("list_proxies", ::xo_sdk::xo::replay::collection::<proxies::ListProxies>),
+    ("get_proxy", ::xo_sdk::xo::replay::json::<self::types::Proxy>),
+    ("list_servers", ::xo_sdk::xo::replay::collection::<servers::ListServers>),
+    ("get_server", ::xo_sdk::xo::replay::json::<self::types::Server>),
+    ("add_server", ::xo_sdk::xo::replay::created::<self::types::ServerId>),
+    ("delete_server", ::xo_sdk::xo::replay::empty),
+    ("connect_server", ::xo_sdk::xo::replay::action::<servers::ConnectServer>),
+    ("disconnect_server", ::xo_sdk::xo::replay::action::<servers::DisconnectServer>),
+    ("list_server_tasks", ::xo_sdk::xo::replay::collection::<servers::ListServerTasks>),
+    ("copy_vm", ::xo_sdk::xo::replay::action::<vms::CopyVm>),
+    ("export_vm", ::xo_sdk::xo::replay::bytes),
+    ("scan_host_pifs", ::xo_sdk::xo::replay::action::<hosts::ScanHostPifs>),
+    ("export_vdi", ::xo_sdk::xo::replay::bytes),
+    ("import_vdi", ::xo_sdk::xo::replay::empty),
+    ("get_openapi_spec", ::xo_sdk::xo::replay::json::<::xo_sdk::runtime::Value>),
+];
 static ERROR_POLICY_0: ::xo_sdk::runtime::ErrorPolicy = ::xo_sdk::runtime::ErrorPolicy {
     message_path: ::core::option::Option::Some("$.error"),
     code_path: ::core::option::Option::Some("$.data.code"),
@@ -14439,7 +14874,6 @@ pub mod dashboard {
             GetDashboard {
                 client: self.client.clone(),
                 call_options: ::xo_sdk::runtime::CallOptions::default(),
-                ndjson: ::core::option::Option::None,
             }
         }
     }
@@ -14475,16 +14909,8 @@ pub mod dashboard {
     pub struct GetDashboard {
         client: ::xo_sdk::runtime::Client,
         call_options: ::xo_sdk::runtime::CallOptions,
-        ndjson: ::core::option::Option<bool>,
     }
     impl GetDashboard {
-        /// Set the optional boolean `ndjson`.
-        ///
-        /// Stream as newline-delimited JSON (Sent as query parameter `ndjson`.)
-        pub fn ndjson(mut self, value: bool) -> Self {
-            self.ndjson = ::core::option::Option::Some(value);
-            self
-        }
         /// Per-call settings (retries, total timeout) for this call only.
         pub fn with_call_options(
             mut self,
@@ -14499,9 +14925,6 @@ pub mod dashboard {
         pub fn into_request(self) -> ::xo_sdk::runtime::Request {
             let mut request = self.client.request(&GET_DASHBOARD);
             request.options(&self.call_options);
-            if let ::core::option::Option::Some(value) = &self.ndjson {
-                request.query("ndjson", value);
-            }
             request
         }
         /// **Answers** [`Dashboard`](crate::types::Dashboard).
@@ -19882,7 +20305,6 @@ pub mod vms {
                 client: self.client.clone(),
                 call_options: ::xo_sdk::runtime::CallOptions::default(),
                 uuid: uuid.into(),
-                ndjson: ::core::option::Option::None,
             }
         }
         /// Copy a VM to an SR (always a full copy); the SR may belong to another pool.
@@ -22959,16 +23381,8 @@ pub mod vms {
         client: ::xo_sdk::runtime::Client,
         call_options: ::xo_sdk::runtime::CallOptions,
         uuid: super::types::VmId,
-        ndjson: ::core::option::Option<bool>,
     }
     impl GetVmDashboard {
-        /// Set the optional boolean `ndjson`.
-        ///
-        /// Answer newline-delimited JSON (Sent as query parameter `ndjson`.)
-        pub fn ndjson(mut self, value: bool) -> Self {
-            self.ndjson = ::core::option::Option::Some(value);
-            self
-        }
         /// Per-call settings (retries, total timeout) for this call only.
         pub fn with_call_options(
             mut self,
@@ -22984,9 +23398,6 @@ pub mod vms {
             let mut request = self.client.request(&GET_VM_DASHBOARD);
             request.options(&self.call_options);
             request.path_param("uuid", &self.uuid);
-            if let ::core::option::Option::Some(value) = &self.ndjson {
-                request.query("ndjson", value);
-            }
             request
         }
         /// **Answers** [`VmDashboard`](crate::types::VmDashboard).
@@ -23294,7 +23705,6 @@ pub mod pools {
                 client: self.client.clone(),
                 call_options: ::xo_sdk::runtime::CallOptions::default(),
                 uuid: uuid.into(),
-                ndjson: ::core::option::Option::None,
             }
         }
         /// List XAPI alarms for the pool and its objects.
@@ -24089,16 +24499,8 @@ pub mod pools {
         client: ::xo_sdk::runtime::Client,
         call_options: ::xo_sdk::runtime::CallOptions,
         uuid: super::types::PoolId,
-        ndjson: ::core::option::Option<bool>,
     }
     impl GetPoolDashboard {
-        /// Set the optional boolean `ndjson`.
-        ///
-        /// Answer newline-delimited JSON (Sent as query parameter `ndjson`.)
-        pub fn ndjson(mut self, value: bool) -> Self {
-            self.ndjson = ::core::option::Option::Some(value);
-            self
-        }
         /// Per-call settings (retries, total timeout) for this call only.
         pub fn with_call_options(
             mut self,
@@ -24114,9 +24516,6 @@ pub mod pools {
             let mut request = self.client.request(&GET_POOL_DASHBOARD);
             request.options(&self.call_options);
             request.path_param("uuid", &self.uuid);
-            if let ::core::option::Option::Some(value) = &self.ndjson {
-                request.query("ndjson", value);
-            }
             request
         }
         /// **Answers** [`PoolDashboard`](crate::types::PoolDashboard).
