@@ -20632,7 +20632,7 @@ pub mod vms {
         memory_max: ::core::option::Option<i64>,
         memory_static_max: ::core::option::Option<i64>,
         affinity_host: ::core::option::Option<super::types::HostId>,
-        suspend_sr: ::core::option::Option<::std::string::String>,
+        suspend_sr: ::core::option::Option<super::types::SrId>,
         start_delay: ::core::option::Option<i64>,
         auto_poweron: ::core::option::Option<bool>,
         high_availability: ::core::option::Option<::std::string::String>,
@@ -20791,7 +20791,7 @@ pub mod vms {
         /// SR UUID used to store suspend memory image (null for default) (Sent as JSON body field `suspendSr`.)
         pub fn suspend_sr(
             mut self,
-            value: impl ::core::convert::Into<::std::string::String>,
+            value: impl ::core::convert::Into<super::types::SrId>,
         ) -> Self {
             self.suspend_sr = ::core::option::Option::Some(value.into());
             self
