@@ -71,7 +71,7 @@ fn action_spec(coll: &str, name: &str) -> Option<Spec> {
             "enable" | "start" | "emergency_shutdown" | "detach" | "forget" | "scan_pifs",
         ) => Spec::None,
         ("backup-repositories", "forget" | "benchmark") => Spec::None,
-        ("acl-roles", "copy") => UPDATE_ACL_ROLE,
+        ("acl-roles", "copy") => COPY_ACL_ROLE,
         _ => return None,
     })
 }
@@ -110,12 +110,52 @@ pub(crate) async fn prepare(
         return Ok(None);
     };
     let sync = ctx.query.flag("sync")?;
-    let params = read_json(body, spec).await?;
-    {
+    // Like XO: the object, then the privileges, then the body; except the
+    // host management reconfiguration, whose body (and its PIF) come first.
+    let params = if (coll, name) == ("hosts", "management_reconfigure") {
+        let params = read_json(body, spec).await?;
+        let pif = params
+            .get("pif")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        sh.lock().need("pifs", pif)?;
         let store = sh.lock();
         let obj = store.need(coll, id)?;
         authorize(&store, ctx, coll, &acl_action(coll, name), Some(obj))?;
-    }
+        params
+    } else if (coll, name) == ("pools", "management_reconfigure") {
+        // XO looks the network up before the pool, and before checking
+        // the body: no network is `no such network undefined`
+        let raw = crate::server::read_body(body).await?;
+        let network = serde_json::from_slice::<Value>(&raw)
+            .ok()
+            .and_then(|v| v["network"].as_str().map(String::from));
+        match &network {
+            None => {
+                return Err(XoError::with_data(
+                    StatusCode::NOT_FOUND,
+                    "no such network undefined",
+                    json!({ "type": "network" }),
+                ));
+            }
+            Some(n) => {
+                sh.lock().need("networks", n)?;
+            }
+        }
+        {
+            let store = sh.lock();
+            let obj = store.need(coll, id)?;
+            authorize(&store, ctx, coll, &acl_action(coll, name), Some(obj))?;
+        }
+        body::validate(spec, &raw)?
+    } else {
+        {
+            let store = sh.lock();
+            let obj = store.need(coll, id)?;
+            authorize(&store, ctx, coll, &acl_action(coll, name), Some(obj))?;
+        }
+        read_json(body, spec).await?
+    };
     // Like XO: aborting a task that is no longer running is itself a task,
     // and that task fails (the running task is not found any more).
     let abort_target_gone = coll == "tasks" && !abort_now(sh, id);
@@ -134,7 +174,12 @@ pub(crate) async fn prepare(
             sh.config.task_delay,
         )
     };
-    let task_name = format!("REST API: {name} {}", k.noun);
+    let noun = match coll {
+        "backup-repositories" => "backup repository",
+        "servers" => "server",
+        _ => k.noun,
+    };
+    let task_name = format!("REST API: {name} {noun}");
     let method = format!("{}.{}", k.acl, name);
     Ok(Some(
         run(
@@ -180,6 +225,16 @@ fn abort_now(sh: &Shared, task_id: &str) -> bool {
     pending
 }
 
+/// Types of the objects XO manages itself (no hypervisor involved): their
+/// actions' tasks have XO's plain shape (`properties.args`, no progress).
+const XO_ONLY_TYPES: &[&str] = &[
+    "acl-role",
+    "backup-repository",
+    "server",
+    "task",
+    "schedule",
+];
+
 /// Creates a task, runs `effect` after the configured delay, and answers
 /// 202 (async) or the outcome (sync).
 #[allow(clippy::too_many_arguments)]
@@ -196,15 +251,19 @@ pub(crate) async fn run(
     let task_id = {
         let mut store = sh.lock();
         let tid = store.new_task_id();
-        let t = objects::task(
-            &tid,
-            task_name,
-            method,
-            Some(object),
-            &ctx.user_id(),
-            Value::Object(params),
-            now_ms(),
-        );
+        let t = if XO_ONLY_TYPES.contains(&object.1) {
+            objects::xo_task(&tid, task_name, object, &ctx.user_id(), &params, now_ms())
+        } else {
+            objects::task(
+                &tid,
+                task_name,
+                method,
+                Some(object),
+                &ctx.user_id(),
+                Value::Object(params),
+                now_ms(),
+            )
+        };
         store.insert("tasks", t);
         tid
     };
@@ -229,10 +288,18 @@ pub(crate) async fn run(
             _ = notify.notified() => true,
         };
         let aborted = aborted || {
-            let _ = sh2.lock().update("tasks", &tid, |t| {
-                t.insert("progress".into(), json!(50));
-                t.insert("updatedAt".into(), json!(now_ms()));
-            });
+            {
+                let mut store = sh2.lock();
+                if store
+                    .get("tasks", &tid)
+                    .is_some_and(|t| t.get("progress").is_some())
+                {
+                    let _ = store.update("tasks", &tid, |t| {
+                        t.insert("progress".into(), json!(50));
+                        t.insert("updatedAt".into(), json!(now_ms()));
+                    });
+                }
+            }
             tokio::select! {
                 _ = tokio::time::sleep(delay - half) => false,
                 _ = notify.notified() => true,
@@ -254,7 +321,9 @@ pub(crate) async fn run(
             let _ = store.update("tasks", &tid, |t| {
                 t.insert("end".into(), json!(end));
                 t.insert("updatedAt".into(), json!(end));
-                t.insert("progress".into(), json!(100));
+                if t.contains_key("progress") {
+                    t.insert("progress".into(), json!(100));
+                }
                 match &result {
                     Ok(Outcome::Void) => {
                         t.insert("status".into(), json!("success"));
@@ -272,7 +341,13 @@ pub(crate) async fn run(
                             "status".into(),
                             json!(if aborted { "interrupted" } else { "failure" }),
                         );
-                        t.insert("result".into(), e.task_result());
+                        t.insert(
+                            "result".into(),
+                            e.task
+                                .as_deref()
+                                .cloned()
+                                .unwrap_or_else(|| e.task_result()),
+                        );
                     }
                 }
             });
@@ -1114,15 +1189,52 @@ fn effect(
                 store.need("srs", &id)?;
                 Ok(Outcome::Void)
             }
-            ("servers", action) => {
-                let status = if action == "connect" {
-                    "connected"
-                } else {
-                    "disconnected"
+            ("servers", "connect") if !store.hypervisor => {
+                // nothing listens at the server's address
+                let host = s(&store.need("servers", &id)?["host"]);
+                let (address, port) = match host.rsplit_once(':') {
+                    Some((a, p)) if p.parse::<u16>().is_ok() => {
+                        (a.to_string(), p.parse::<u16>().unwrap_or(443))
+                    }
+                    _ => (host.clone(), 443),
                 };
+                let message = format!("connect ECONNREFUSED {address}:{port}");
+                let error = json!({
+                    "errno": -111, "code": "ECONNREFUSED", "syscall": "connect",
+                    "address": address, "port": port,
+                    "call": {"duration": 1, "method": "session.login_with_password", "params": "* obfuscated *"},
+                });
+                store.update("servers", &id, |o| {
+                    o.insert("status".into(), json!("disconnected"));
+                    o.insert("error".into(), error.clone());
+                })?;
+                let mut result = error;
+                result["message"] = json!(message);
+                result["name"] = json!("Error");
+                result["stack"] = json!(format!("Error: {message}\n    at xo-sim"));
+                let mut e = XoError::internal(message);
+                e.task = Some(Box::new(result));
+                Err(e)
+            }
+            ("servers", action) => {
+                let server = store.need("servers", &id)?.clone();
+                let connect = action == "connect";
+                // XO disconnects a server that is connected, or that kept
+                // the error of a failed connection; anything else is in an
+                // incorrect state
+                if !connect && server["status"] != "connected" && server.get("error").is_none() {
+                    return Err(XoError::incorrect_state(
+                        &id,
+                        "status",
+                        server["status"].clone(),
+                        json!(["connected", "connecting"]),
+                    ));
+                }
+                let status = if connect { "connected" } else { "disconnected" };
                 store.update("servers", &id, |o| {
                     o.insert("status".into(), json!(status));
-                    o.insert("enabled".into(), json!(action == "connect"));
+                    o.insert("enabled".into(), json!(connect));
+                    o.remove("error");
                 })?;
                 Ok(Outcome::Void)
             }
@@ -1239,14 +1351,20 @@ fn effect(
                 if r["enabled"] == false {
                     return Err(XoError::internal("backup repository is disabled"));
                 }
-                let bench = json!({"readRate": 400_000_000u64, "writeRate": 250_000_000u64, "timestamp": now_ms()});
+                // XO's rates are floats (bytes/s); whole numbers here, as
+                // tests/tasks_events.rs reads them as integers
+                let (read, write) = (1_210_312_197u64, 1_153_865_918u64);
+                let bench = json!({"readRate": read, "timestamp": now_ms(), "writeRate": write});
                 store.update("backup-repositories", &id, |o| {
                     let b = o.entry("benchmarks").or_insert_with(|| json!([]));
                     if let Value::Array(a) = b {
                         a.push(bench.clone());
                     }
+                    o.remove("error");
                 })?;
-                Ok(Outcome::Value(bench))
+                Ok(Outcome::Value(
+                    json!({"success": true, "writeRate": write, "readRate": read}),
+                ))
             }
             ("acl-roles", _) => {
                 let role = store.need("acl-roles", &id)?.clone();

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{XoError, XoResult};
+use crate::error::{XoError, XoResult, json_body};
 
 /// Type of one body field.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +31,10 @@ pub enum Ty {
     Enum(&'static [&'static str]),
     /// one of these numbers
     NumEnum(&'static [i64]),
+    /// an object without members (XO's typed preferences accept none)
+    NoKeys,
+    /// string, or null to remove the member
+    StrOrNull,
     /// anything
     Any,
 }
@@ -39,14 +43,39 @@ pub enum Ty {
 pub type F = (&'static str, bool, Ty);
 
 /// The body of a route: one shape, or several alternatives (a union).
+///
+/// XO (tsoa) reports the same mistakes differently depending on how a
+/// route's body type is declared, hence the variants: an excess property is
+/// `body.<name>` (whose `value` is the property's name) for a plain object
+/// type, one `body` error (whose `value` holds the excess properties) for a
+/// derived type, and a union or intersection type is one error with the
+/// whole body as `value`.
 #[derive(Debug, Clone, Copy)]
 pub enum Spec {
     /// No body expected; any body is ignored.
     None,
-    /// One object shape.
+    /// One object shape; an excess property is a `body.<name>` error.
     Shape(&'static [F]),
     /// Any of several shapes.
     Union(&'static [&'static [F]]),
+    /// One object shape; excess properties are one `body` error whose
+    /// `value` holds them (`{"bogus": 1}`).
+    Whole(&'static [F]),
+    /// One shape checked as an intersection: any error is one `body`
+    /// error, `Could not match the intersection…`, with the whole body.
+    Intersection(&'static [F]),
+    /// One shape checked as a union named `.0`: any error is one `<name>`
+    /// error, `Value does not match any allowed schema`, with the whole body.
+    Named(&'static str, &'static [F]),
+}
+
+/// How excess properties are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Excess {
+    /// `body.<name>`, value: the name.
+    Field,
+    /// One `body` error, value: the excess properties.
+    Whole,
 }
 
 fn type_ok(ty: Ty, v: &Value) -> bool {
@@ -55,6 +84,8 @@ fn type_ok(ty: Ty, v: &Value) -> bool {
         Ty::Num => v.is_number(),
         Ty::Bool => v.is_boolean(),
         Ty::Obj => v.is_object(),
+        Ty::NoKeys => v.as_object().is_some_and(|o| o.is_empty()),
+        Ty::StrOrNull => v.is_string() || v.is_null(),
         Ty::StrArr => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
         Ty::NumArr => v.as_array().is_some_and(|a| a.iter().all(Value::is_number)),
         Ty::ObjArr => v.as_array().is_some_and(|a| a.iter().all(Value::is_object)),
@@ -72,38 +103,45 @@ fn describe(ty: Ty) -> String {
         Ty::Num => "invalid number value".into(),
         Ty::Bool => "invalid boolean value".into(),
         Ty::Obj => "invalid object".into(),
+        Ty::NoKeys => "invalid object".into(),
+        Ty::StrOrNull => "invalid string value".into(),
         Ty::StrArr => "invalid array of strings".into(),
         Ty::NumArr => "invalid array of numbers".into(),
         Ty::ObjArr => "invalid array of objects".into(),
         Ty::NumOrStr => "invalid number or string value".into(),
         Ty::StrArrOrStar => "should be an array of strings or \"*\"".into(),
-        Ty::Enum(a) => format!("should be one of the following; [{}]", a.join(",")),
-        Ty::NumEnum(a) => format!(
-            "should be one of the following; [{}]",
-            a.iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
+        Ty::Enum(_) | Ty::NumEnum(_) => "Value does not match any allowed schema".into(),
         Ty::Any => "invalid value".into(),
     }
 }
 
-fn check_shape(shape: &[F], body: &Map<String, Value>) -> Map<String, Value> {
+fn excess_message(k: &str) -> String {
+    format!("\"{k}\" is an excess property and therefore is not allowed")
+}
+
+fn check_shape(shape: &[F], body: &Map<String, Value>, excess: Excess) -> Map<String, Value> {
     let mut errors = Map::new();
+    let mut extra = Map::new();
     for (k, v) in body {
         match shape.iter().find(|(n, _, _)| n == k) {
+            None if excess == Excess::Whole => {
+                extra.insert(k.clone(), v.clone());
+            }
             None => {
                 errors.insert(
                     format!("body.{k}"),
-                    json!({ "message": format!("\"{k}\" is an excess property and therefore is not allowed"), "value": v }),
+                    json!({ "message": excess_message(k), "value": k }),
                 );
             }
             Some((_, _, ty)) => {
                 if !type_ok(*ty, v) {
+                    let message = match (ty, v.as_object().and_then(|o| o.keys().next())) {
+                        (Ty::NoKeys, Some(first)) => excess_message(first),
+                        _ => describe(*ty),
+                    };
                     errors.insert(
                         format!("body.{k}"),
-                        json!({ "message": describe(*ty), "value": v }),
+                        json!({ "message": message, "value": v }),
                     );
                 }
             }
@@ -116,6 +154,12 @@ fn check_shape(shape: &[F], body: &Map<String, Value>) -> Map<String, Value> {
                 json!({ "message": format!("'{n}' is required") }),
             );
         }
+    }
+    if let Some(first) = extra.keys().next() {
+        errors.insert(
+            "body".into(),
+            json!({ "message": excess_message(first), "value": Value::Object(extra.clone()) }),
+        );
     }
     errors
 }
@@ -137,17 +181,46 @@ pub fn validate(spec: Spec, raw: &[u8]) -> XoResult<Map<String, Value>> {
             }
         }
     };
-    let shapes: Vec<&[F]> = match spec {
+    let (shapes, excess): (Vec<&[F]>, Excess) = match spec {
         Spec::None => return Ok(value.as_object().cloned().unwrap_or_default()),
-        Spec::Shape(s) => vec![s],
-        Spec::Union(u) => u.to_vec(),
+        Spec::Shape(s) => (vec![s], Excess::Field),
+        Spec::Union(u) => (u.to_vec(), Excess::Field),
+        Spec::Whole(s) => (vec![s], Excess::Whole),
+        Spec::Intersection(s) => {
+            let Value::Object(map) = &value else {
+                return Err(XoError::invalid_field("body", "invalid object", value));
+            };
+            let errs = check_shape(s, map, Excess::Field);
+            if errs.is_empty() {
+                return Ok(map.clone());
+            }
+            let issues = json_body(&Value::Object(errs));
+            let message =
+                format!("Could not match the intersection against every type. Issues: [{issues}]");
+            let mut m = Map::new();
+            m.insert("body".into(), json!({ "message": message, "value": value }));
+            return Err(XoError::invalid_fields(m));
+        }
+        Spec::Named(name, s) => {
+            if let Value::Object(map) = &value {
+                if check_shape(s, map, Excess::Field).is_empty() {
+                    return Ok(map.clone());
+                }
+            }
+            let mut m = Map::new();
+            m.insert(
+                name.into(),
+                json!({ "message": "Value does not match any allowed schema", "value": value }),
+            );
+            return Err(XoError::invalid_fields(m));
+        }
     };
     let Value::Object(map) = value else {
         return Err(XoError::invalid_field("body", "invalid object", value));
     };
     let mut best: Option<Map<String, Value>> = None;
     for shape in shapes {
-        let errs = check_shape(shape, &map);
+        let errs = check_shape(shape, &map, excess);
         if errs.is_empty() {
             return Ok(map);
         }
@@ -232,7 +305,7 @@ pub const MIGRATE_VM: Spec = Spec::Union(&[
     ],
 ]);
 /// `POST /vifs`
-pub const CREATE_VIF: Spec = Spec::Shape(&[
+pub const CREATE_VIF: Spec = Spec::Intersection(&[
     ("device", false, Str),
     ("MTU", false, Num),
     ("currently_attached", false, Bool),
@@ -255,7 +328,7 @@ pub const UPDATE_VIF: Spec = Spec::Shape(&[
     ("allowedIpv4Addresses", false, StrArr),
 ]);
 /// `POST /vdis`
-pub const CREATE_VDI: Spec = Spec::Shape(&[
+pub const CREATE_VDI: Spec = Spec::Intersection(&[
     ("name_description", false, Str),
     ("name_label", false, Str),
     ("tags", false, StrArr),
@@ -277,7 +350,7 @@ pub const UPDATE_VDI: Spec = Spec::Shape(&[
 /// `POST /vdis/{id}/actions/migrate`
 pub const MIGRATE_VDI: Spec = Spec::Shape(&[("srId", true, Str)]);
 /// `POST /vbds`
-pub const CREATE_VBD: Spec = Spec::Shape(&[
+pub const CREATE_VBD: Spec = Spec::Intersection(&[
     ("type", false, Str),
     ("other_config", false, Obj),
     ("mode", false, Str),
@@ -291,7 +364,7 @@ pub const CREATE_VBD: Spec = Spec::Shape(&[
     ("VM", true, Str),
 ]);
 /// `POST /users`
-pub const CREATE_USER: Spec = Spec::Shape(&[
+pub const CREATE_USER: Spec = Spec::Whole(&[
     ("permission", false, Enum(&["none", "admin"])),
     ("password", true, Str),
     ("name", true, Str),
@@ -301,16 +374,16 @@ pub const UPDATE_USER: Spec = Spec::Shape(&[
     ("name", false, Str),
     ("password", false, Str),
     ("permission", false, Enum(&["none", "admin"])),
-    ("preferences", false, Obj),
+    ("preferences", false, NoKeys),
 ]);
 /// `POST /users/{id}/authentication_tokens`
-pub const CREATE_TOKEN: Spec = Spec::Shape(&[
+pub const CREATE_TOKEN: Spec = Spec::Whole(&[
     ("expiresIn", false, Any),
     ("description", false, Str),
     ("client", false, Obj),
 ]);
 /// `POST /srs`
-pub const CREATE_SR: Spec = Spec::Shape(&[
+pub const CREATE_SR: Spec = Spec::Intersection(&[
     ("name_description", false, Str),
     ("name_label", true, Str),
     ("content_type", false, Str),
@@ -427,7 +500,7 @@ pub const HOST_SMART_REBOOT: Spec = Spec::Shape(&[
 /// `POST /hosts/{id}/actions/restart_toolstack`
 pub const HOST_RESTART_TOOLSTACK: Spec = Spec::Shape(&[("bypassBackupCheck", false, Bool)]);
 /// `POST /groups`
-pub const CREATE_GROUP: Spec = Spec::Shape(&[("name", true, Str)]);
+pub const CREATE_GROUP: Spec = Spec::Whole(&[("name", true, Str)]);
 /// `PATCH /groups/{id}`
 pub const UPDATE_GROUP: Spec = Spec::Shape(&[("name", false, Str)]);
 /// Event subscription collections.
@@ -464,14 +537,14 @@ pub const ADD_SUBSCRIPTION: Spec = Spec::Shape(&[
     ("collection", true, Enum(SUBSCRIPTION_COLLECTIONS)),
 ]);
 /// `POST /backup-repositories`
-pub const CREATE_BACKUP_REPOSITORY: Spec = Spec::Shape(&[
+pub const CREATE_BACKUP_REPOSITORY: Spec = Spec::Whole(&[
     ("name", true, Str),
     ("options", false, Str),
     ("proxy", false, Str),
     ("url", true, Str),
 ]);
 /// `PATCH /backup-repositories/{id}`
-pub const UPDATE_BACKUP_REPOSITORY: Spec = Spec::Shape(&[
+pub const UPDATE_BACKUP_REPOSITORY: Spec = Spec::Whole(&[
     ("enabled", false, Bool),
     ("name", false, Str),
     ("options", false, Str),
@@ -479,24 +552,33 @@ pub const UPDATE_BACKUP_REPOSITORY: Spec = Spec::Shape(&[
     ("url", false, Str),
 ]);
 /// `POST /acl-roles`
-pub const CREATE_ACL_ROLE: Spec = Spec::Shape(&[("description", false, Str), ("name", true, Str)]);
-/// `PATCH /acl-roles/{id}` and `POST /acl-roles/{id}/actions/copy`
-pub const UPDATE_ACL_ROLE: Spec = Spec::Shape(&[("description", false, Str), ("name", false, Str)]);
+pub const CREATE_ACL_ROLE: Spec = Spec::Whole(&[("description", false, Str), ("name", true, Str)]);
+/// `PATCH /acl-roles/{id}` (a null description removes it)
+pub const UPDATE_ACL_ROLE: Spec =
+    Spec::Whole(&[("description", false, StrOrNull), ("name", false, Str)]);
+/// `POST /acl-roles/{id}/actions/copy`
+pub const COPY_ACL_ROLE: Spec = Spec::Whole(&[("description", false, Str), ("name", false, Str)]);
 /// `POST /acl-privileges`
-pub const CREATE_ACL_PRIVILEGE: Spec = Spec::Shape(&[
-    ("resource", true, Str),
-    ("action", true, Str),
-    ("selector", false, Str),
-    ("effect", true, Enum(&["allow", "deny"])),
-    ("roleId", true, Str),
-]);
+pub const CREATE_ACL_PRIVILEGE: Spec = Spec::Named(
+    "privilege",
+    &[
+        ("resource", true, Str),
+        ("action", true, Str),
+        ("selector", false, Str),
+        ("effect", true, Enum(&["allow", "deny"])),
+        ("roleId", true, Str),
+    ],
+);
 /// `PATCH /acl-privileges/{id}`
-pub const UPDATE_ACL_PRIVILEGE: Spec = Spec::Shape(&[
-    ("resource", false, Str),
-    ("action", false, Str),
-    ("selector", false, Str),
-    ("effect", false, Enum(&["allow", "deny"])),
-]);
+pub const UPDATE_ACL_PRIVILEGE: Spec = Spec::Named(
+    "privilege",
+    &[
+        ("resource", false, Str),
+        ("action", false, Str),
+        ("selector", false, Str),
+        ("effect", false, Enum(&["allow", "deny"])),
+    ],
+);
 
 #[cfg(test)]
 mod tests {

@@ -145,8 +145,8 @@ impl ListParams {
             Some(f) => Some(matcher::parse(f).map_err(|e| {
                 XoError::with_data(
                     StatusCode::BAD_REQUEST,
-                    format!("invalid filter: {}", e.message),
-                    json!({ "stringToParse": f, "position": e.position }),
+                    format!("parse error: {} at position {}", e.message, e.position),
+                    json!({ "stringToParse": f }),
                 )
             })?),
         };
@@ -250,39 +250,42 @@ fn cell(v: Option<&Value>) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-/// A Markdown table of the items.
-pub fn markdown(items: &[Value], fields: Option<&Fields>) -> String {
-    let columns: Vec<String> = match fields {
-        None => vec!["href".to_string()],
-        Some(Fields::Some(list)) => {
-            let mut c = list.clone();
-            c.push("href".into());
-            c
-        }
-        Some(Fields::All) => {
-            let mut c: Vec<String> = Vec::new();
-            for it in items {
-                if let Some(m) = it.as_object() {
-                    for k in m.keys() {
-                        if !c.contains(k) {
-                            c.push(k.clone());
-                        }
+/// A Markdown table of the items, as XO renders one: a column per member
+/// of the projected objects (in order of appearance, `href` left out), no
+/// final newline, and `No results.` for an empty collection. Plain hrefs
+/// (no `fields`) make one `href` column.
+pub fn markdown(items: &[Value], _fields: Option<&Fields>) -> String {
+    if items.is_empty() {
+        return "No results.".to_string();
+    }
+    let mut columns: Vec<String> = Vec::new();
+    for it in items {
+        match it {
+            Value::Object(m) => {
+                for k in m.keys() {
+                    if k != "href" && !columns.contains(k) {
+                        columns.push(k.clone());
                     }
                 }
             }
-            c
+            _ => {
+                if !columns.iter().any(|c| c == "href") {
+                    columns.push("href".to_string());
+                }
+            }
         }
-    };
-    let mut s = String::new();
-    s.push_str(&format!("| {} |\n", columns.join(" | ")));
-    s.push_str(&format!(
-        "| {} |\n",
-        columns
-            .iter()
-            .map(|_| "---")
-            .collect::<Vec<_>>()
-            .join(" | ")
-    ));
+    }
+    let mut lines = vec![
+        format!("| {} |", columns.join(" | ")),
+        format!(
+            "| {} |",
+            columns
+                .iter()
+                .map(|_| "---")
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ),
+    ];
     for it in items {
         let row: Vec<String> = columns
             .iter()
@@ -291,9 +294,9 @@ pub fn markdown(items: &[Value], fields: Option<&Fields>) -> String {
                 _ => cell(it.get(c)),
             })
             .collect();
-        s.push_str(&format!("| {} |\n", row.join(" | ")));
+        lines.push(format!("| {} |", row.join(" | ")));
     }
-    s
+    lines.join("\n")
 }
 
 #[cfg(test)]
@@ -314,6 +317,7 @@ mod tests {
     fn table() {
         let items = vec![json!({"name_label":"a|b","href":"/x"})];
         let t = markdown(&items, Some(&Fields::Some(vec!["name_label".into()])));
-        assert!(t.starts_with("| name_label | href |\n| --- | --- |\n| a\\|b | /x |"));
+        assert_eq!(t, "| name_label |\n| --- |\n| a\\|b |");
+        assert_eq!(markdown(&[], None), "No results.");
     }
 }

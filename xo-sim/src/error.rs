@@ -11,6 +11,9 @@ pub struct XoError {
     pub status: StatusCode,
     /// The whole JSON body.
     pub body: Value,
+    /// What a failed task carries in `result` when XO reports more there
+    /// than the answer's body (`None`: derived by [`XoError::task_result`]).
+    pub task: Option<Box<Value>>,
 }
 
 /// Marker text of the 404 answered for a route the simulator does not know.
@@ -22,6 +25,7 @@ impl XoError {
         XoError {
             status,
             body: json!({ "error": message.into() }),
+            task: None,
         }
     }
 
@@ -30,6 +34,7 @@ impl XoError {
         XoError {
             status,
             body: json!({ "error": message.into(), "data": data }),
+            task: None,
         }
     }
 
@@ -42,7 +47,8 @@ impl XoError {
         )
     }
 
-    /// 404 for an unknown route.
+    /// 404 for an unknown route (answered over HTTP as Express does:
+    /// `text/html`, `Cannot <METHOD> <path>`; see [`express_404`]).
     pub fn no_route(method: &str, path: &str) -> Self {
         Self::with_data(
             StatusCode::NOT_FOUND,
@@ -51,11 +57,12 @@ impl XoError {
         )
     }
 
-    /// 422 with a field-error object as `error`.
+    /// 422 with a field-error object as `error` (and XO's empty `data`).
     pub fn invalid_fields(fields: serde_json::Map<String, Value>) -> Self {
         XoError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: json!({ "error": Value::Object(fields) }),
+            body: json!({ "error": Value::Object(fields), "data": {} }),
+            task: None,
         }
     }
 
@@ -84,9 +91,13 @@ impl XoError {
         Self::new(StatusCode::UNAUTHORIZED, "invalid credentials")
     }
 
-    /// 403 not enough permissions.
+    /// 403 not enough permissions (admin only).
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "not enough permissions")
+        Self::with_data(
+            StatusCode::FORBIDDEN,
+            "not enough permissions",
+            json!({ "object": {} }),
+        )
     }
 
     /// 403 with the missing ACL privileges.
@@ -107,13 +118,40 @@ impl XoError {
         )
     }
 
-    /// 409 object already exists.
-    pub fn already_exists(what: &str, id: &str) -> Self {
+    /// 409 object already exists, as XO says it: `data` names the
+    /// existing object's type and, when XO gives it, its id.
+    pub fn already_exists(what: &str, id: Option<&str>) -> Self {
+        let mut data = json!({ "objectType": what });
+        if let Some(id) = id {
+            data["objectId"] = json!(id);
+        }
+        Self::with_data(StatusCode::CONFLICT, format!("{what} already exists"), data)
+    }
+
+    /// 403 for an operation XO refuses whatever the privileges:
+    /// `forbidden operation: <operation>` with the reason in `data`.
+    pub fn forbidden_operation(operation: &str, reason: &str) -> Self {
         Self::with_data(
-            StatusCode::CONFLICT,
-            format!("{what} already exists"),
-            json!({ "id": id, "type": what }),
+            StatusCode::FORBIDDEN,
+            format!("forbidden operation: {operation}"),
+            json!({ "operation": operation, "reason": reason }),
         )
+    }
+
+    /// XO's numeric error code (`code` of a failed task's result) for the
+    /// errors whose code xo-server was seen to use: no such object (1),
+    /// invalid credentials (3), incorrect state (25).
+    pub fn xo_code(&self) -> Option<u64> {
+        let m = self.message();
+        if self.status == StatusCode::NOT_FOUND && m.starts_with("no such ") {
+            Some(1)
+        } else if m == "invalid credentials" {
+            Some(3)
+        } else if m == "incorrect state" {
+            Some(25)
+        } else {
+            None
+        }
     }
 
     /// 500 shaped like a XAPI error relayed by XO.
@@ -132,6 +170,7 @@ impl XoError {
                 "data": { "code": code, "params": params },
                 "info": "This is a XenServer/XCP-ng error, not an XO error",
             }),
+            task: None,
         }
     }
 
@@ -150,11 +189,24 @@ impl XoError {
 
     /// The value a failed task carries in `result`.
     pub fn task_result(&self) -> Value {
+        let xapi =
+            self.status == StatusCode::INTERNAL_SERVER_ERROR && self.body.get("info").is_some();
+        let code = self.xo_code();
+        let name = if xapi {
+            "XapiError"
+        } else if code.is_some() {
+            "XoError"
+        } else {
+            "Error"
+        };
         let mut r = json!({
             "message": self.message(),
-            "name": if self.status == StatusCode::INTERNAL_SERVER_ERROR && self.body.get("info").is_some() { "XapiError" } else { "Error" },
-            "stack": format!("Error: {}\n    at xo-sim", self.message()),
+            "name": name,
+            "stack": format!("{name}: {}\n    at xo-sim", self.message()),
         });
+        if let Some(c) = code {
+            r["code"] = json!(c);
+        }
         if let Some(data) = self.body.get("data") {
             if let Some(code) = data.get("code") {
                 r["code"] = code.clone();
@@ -176,8 +228,28 @@ impl std::fmt::Display for XoError {
 
 impl std::error::Error for XoError {}
 
+/// Express's answer to a route it does not know (`Cannot GET /x`).
+pub fn express_404(method: &str, path: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot {method} {path}</pre>\n</body>\n</html>\n"
+    );
+    let mut res = (StatusCode::NOT_FOUND, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res
+}
+
 impl IntoResponse for XoError {
     fn into_response(self) -> Response {
+        // Unknown routes never reach XO's REST API: Express answers them.
+        if self.status == StatusCode::NOT_FOUND && self.body["error"] == NO_SUCH_ROUTE {
+            return express_404(
+                self.body["data"]["method"].as_str().unwrap_or("GET"),
+                self.body["data"]["path"].as_str().unwrap_or("/"),
+            );
+        }
         let mut res = (self.status, json_body(&self.body)).into_response();
         res.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -32,6 +32,18 @@
 //! # }
 //! ```
 //!
+//! [`SimBuilder::empty`] starts instead from the state of a freshly reset
+//! xo-server (no hypervisor: only the admin user and XO's built-in ACL role
+//! templates), the state `conformance/real/corpus.jsonl` was recorded from:
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let sim = xo_sim::Sim::builder().empty().start().await?;
+//! assert!(sim.ids("vms").is_empty());
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The server listens on loopback only.
 //!
 //! With `XO_SIM_PRISM` (a `prism` executable) and `XO_SIM_SPEC` (XO's
@@ -87,6 +99,29 @@ pub struct Config {
     pub admin_email: String,
     /// Admin user's password.
     pub admin_password: String,
+    /// What the simulator holds when it starts (default: the demo inventory).
+    pub seed: Seed,
+    /// Whether Prism validation mode (see the crate's README) checks this
+    /// simulator's exchanges when the environment asks for it (default
+    /// true).
+    pub prism: bool,
+}
+
+/// What a simulator holds when it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Seed {
+    /// The deterministic demo inventory described in the crate's
+    /// documentation (pools, hosts, VMs, storage, backups, users, ACLs…).
+    #[default]
+    Inventory,
+    /// The state of a freshly reset xo-server with no hypervisor attached:
+    /// no pools, hosts, VMs, storage, tasks, backups or servers; only the
+    /// admin user (`admin@admin.net` / `admin` unless
+    /// [`SimBuilder::admin`] says otherwise, permission `admin`) and XO's
+    /// built-in ACL role templates (read-only roles with their privileges,
+    /// as xo-server 5.207.2 creates them). The simulator's own admin token
+    /// ([`Sim::token`]) exists too.
+    Empty,
 }
 
 impl Default for Config {
@@ -99,6 +134,8 @@ impl Default for Config {
             ping_interval: Duration::from_secs(30),
             admin_email: "admin@admin.net".into(),
             admin_password: "admin".into(),
+            seed: Seed::Inventory,
+            prism: true,
         }
     }
 }
@@ -176,6 +213,28 @@ impl SimBuilder {
         self
     }
 
+    /// What the simulator holds when it starts (default [`Seed::Inventory`]).
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// Starts with the state of a freshly reset xo-server: no inventory,
+    /// only the admin user and the built-in ACL role templates
+    /// (shorthand for `.seed(Seed::Empty)`, see [`Seed::Empty`]).
+    pub fn empty(self) -> Self {
+        self.seed(Seed::Empty)
+    }
+
+    /// Leaves this simulator out of Prism validation mode even when
+    /// `XO_SIM_PRISM` and `XO_SIM_SPEC` are set: for replays of a real
+    /// server's exchanges (`tests/sim_fidelity.rs`), whose requests go
+    /// beyond the official document on purpose.
+    pub fn without_prism(mut self) -> Self {
+        self.config.prism = false;
+        self
+    }
+
     /// The configuration built so far.
     pub fn config(&self) -> &Config {
         &self.config
@@ -225,12 +284,21 @@ impl Sim {
             .name()
             .unwrap_or("unnamed thread")
             .to_string();
-        let tap = prism::from_env().await?.map(|v| prism::Tap::new(v, origin));
+        let tap = if config.prism {
+            prism::from_env().await?.map(|v| prism::Tap::new(v, origin))
+        } else {
+            None
+        };
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let (tx, _) = broadcast::channel(4096);
         let mut store = state::Store::new(tx.clone());
-        let seeded = seed::seed(&mut store, &config.admin_email, &config.admin_password);
+        let seeded = match config.seed {
+            Seed::Inventory => seed::seed(&mut store, &config.admin_email, &config.admin_password),
+            Seed::Empty => {
+                seed::seed_empty(&mut store, &config.admin_email, &config.admin_password)
+            }
+        };
         let (sse_generation, _) = watch::channel(0u64);
         let (wait_generation, _) = watch::channel(0u64);
         let shared = Arc::new(Shared {

@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! xo-sim [--listen 127.0.0.1:8080] [--task-delay-ms 50] [--export-size BYTES]
-//!        [--ping-interval-secs 30] [--export-content-length]
+//!        [--ping-interval-secs 30] [--export-content-length] [--empty]
 //! ```
+//!
+//! `--empty` starts from the state of a freshly reset xo-server (only the
+//! admin user and the built-in ACL role templates) instead of the demo
+//! inventory.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,7 +15,7 @@ use std::time::Duration;
 fn usage() -> ! {
     eprintln!(
         "usage: xo-sim [--listen ADDR] [--task-delay-ms MS] [--export-size BYTES] \
-         [--ping-interval-secs S] [--export-content-length]"
+         [--ping-interval-secs S] [--export-content-length] [--empty]"
     );
     std::process::exit(2)
 }
@@ -45,6 +49,7 @@ async fn main() {
                 )))
             }
             "--export-content-length" => builder = builder.export_content_length(true),
+            "--empty" => builder = builder.empty(),
             "-h" | "--help" => usage(),
             other => {
                 eprintln!("xo-sim: unknown argument {other}");

@@ -432,6 +432,40 @@ pub fn pif(
     Value::Object(m)
 }
 
+/// The task of an action on an object XO manages itself (ACL role, backup
+/// repository, server, task), shaped as xo-server 5.207.2 shows it:
+/// `properties` has the request body as `args` (when there is one), no
+/// progress.
+pub fn xo_task(
+    id: &str,
+    name: &str,
+    (object_id, object_type): (&str, &str),
+    user: &str,
+    args: &serde_json::Map<String, Value>,
+    start_ms: u64,
+) -> Value {
+    let mut props = json!({
+        "objectType": object_type,
+        "name": name,
+        "objectId": object_id,
+        "userId": user,
+        "type": "xo:rest-api:action",
+    });
+    if !args.is_empty() {
+        props["args"] = Value::Object(args.clone());
+    }
+    json!({
+        "id": id,
+        "properties": props,
+        "start": start_ms,
+        "status": "pending",
+        "updatedAt": start_ms,
+    })
+}
+
+/// What XO shows instead of a user's password hash.
+pub const PW_HASH: &str = "***obfuscated***";
+
 /// A task object.
 pub fn task(
     id: &str,

@@ -1203,16 +1203,232 @@ pub fn seed(store: &mut Store, admin_email: &str, admin_password: &str) -> Seede
     }
 
     // --- admin token --------------------------------------------------------------------------
-    let admin_token = uid("token:admin").replace('-', "");
-    store.tokens.insert(
-        admin_token.clone(),
-        json!({"id": admin_token, "user_id": admin_id, "created_at": T0 * 1000, "expiration": (T0 + 86_400 * 3650) * 1000, "description": "xo-sim admin token", "client": {"id": "xo-sim"}}),
-    );
+    let admin_token = admin_token(store, &admin_id);
     let _ = (net_internal, vm_ids);
     Seeded {
         admin_id,
         admin_token,
     }
+}
+
+/// One built-in ACL role template: template id, name, description,
+/// privileges as (resource, action), all `allow` without selector.
+type RoleTemplate = (
+    u64,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// XO's built-in ACL role templates (as a fresh xo-server 5.207.2 lists
+/// them): template id, name, description, privileges (resource, action).
+const ROLE_TEMPLATES: &[RoleTemplate] = &[
+    (
+        1,
+        "Read only",
+        "Access the whole infra in read-only mode",
+        &[
+            ("proxy", "read"),
+            ("vgpu", "read"),
+            ("restore-log", "read"),
+            ("vdi", "read"),
+            ("acl-privilege", "read"),
+            ("pgpu", "read"),
+            ("vm", "read"),
+            ("pif", "read"),
+            ("server", "read"),
+            ("pool", "read"),
+            ("vm-snapshot", "read"),
+            ("acl-role", "read"),
+            ("sm", "read"),
+            ("vif", "read"),
+            ("vdi-unmanaged", "read"),
+            ("message", "read"),
+            ("backup-job", "read"),
+            ("alarm", "read"),
+            ("group", "read"),
+            ("vm-controller", "read"),
+            ("vgpuType", "read"),
+            ("network", "read"),
+            ("backup-repository", "read"),
+            ("backup-log", "read"),
+            ("vdi-snapshot", "read"),
+            ("vbd", "read"),
+            ("host", "read"),
+            ("user", "read"),
+            ("vtpm", "read"),
+            ("task", "read"),
+            ("pci", "read"),
+            ("sr", "read"),
+            ("pbd", "read"),
+            ("vm-template", "read"),
+            ("gpuGroup", "read"),
+            ("schedule", "read"),
+            ("backup-archive", "read"),
+        ],
+    ),
+    (
+        2,
+        "VMs power state manager",
+        "Allow to manage VM's power state",
+        &[
+            ("vm", "shutdown"),
+            ("vm", "unpause"),
+            ("vm", "reboot"),
+            ("vm", "pause"),
+            ("vm", "start"),
+            ("vm", "resume"),
+            ("vm", "suspend"),
+        ],
+    ),
+    (
+        3,
+        "VMs creator",
+        "Allow to create VMs",
+        &[
+            ("vdi", "boot"),
+            ("vif", "create"),
+            ("host", "allow-vm"),
+            ("vm-template", "instantiate"),
+            ("vdi", "create"),
+            ("pool", "create:vm"),
+        ],
+    ),
+    (
+        4,
+        "VMs read only",
+        "Allow to only see VMs",
+        &[("vm", "read")],
+    ),
+    (
+        5,
+        "VMs administrator",
+        "Full control over VM actions",
+        &[("vm", "*"), ("vm-snapshot", "read")],
+    ),
+    (
+        6,
+        "Network administrator",
+        "Manage networks across pools, hosts and VMs",
+        &[
+            ("network", "*"),
+            ("host", "read"),
+            ("pool", "create:network"),
+            ("pif", "update"),
+            ("vif", "*"),
+            ("pif", "read"),
+            ("pool", "read"),
+            ("vm", "read"),
+        ],
+    ),
+    (
+        7,
+        "Administrator",
+        "Full access to the entire infrastructure.",
+        &[
+            ("pool", "*"),
+            ("vbd", "*"),
+            ("vdi-unmanaged", "*"),
+            ("sr", "*"),
+            ("alarm", "*"),
+            ("pgpu", "*"),
+            ("schedule", "*"),
+            ("pbd", "*"),
+            ("proxy", "*"),
+            ("vm-snapshot", "*"),
+            ("server", "*"),
+            ("user", "*"),
+            ("backup-archive", "*"),
+            ("backup-repository", "*"),
+            ("restore-log", "*"),
+            ("backup-job", "*"),
+            ("gpuGroup", "*"),
+            ("task", "*"),
+            ("vm-controller", "*"),
+            ("vgpuType", "*"),
+            ("vm", "*"),
+            ("pci", "*"),
+            ("vtpm", "*"),
+            ("sm", "*"),
+            ("acl-privilege", "*"),
+            ("message", "*"),
+            ("pif", "*"),
+            ("host", "*"),
+            ("vif", "*"),
+            ("vdi", "*"),
+            ("acl-role", "*"),
+            ("backup-log", "*"),
+            ("vm-template", "*"),
+            ("vgpu", "*"),
+            ("vdi-snapshot", "*"),
+            ("network", "*"),
+            ("group", "*"),
+        ],
+    ),
+    (
+        8,
+        "Storage administrator",
+        "Full control over storage: SRs, VDIs, VBDs, PBDs and backup repositories",
+        &[
+            ("vdi", "*"),
+            ("sm", "read"),
+            ("backup-repository", "*"),
+            ("pbd", "*"),
+            ("vdi-unmanaged", "read"),
+            ("sr", "*"),
+            ("vbd", "*"),
+        ],
+    ),
+];
+
+/// Inserts XO's built-in ACL role templates and their privileges.
+fn role_templates(store: &mut Store) {
+    for (template, name, description, privileges) in ROLE_TEMPLATES {
+        let role = uid(&format!("acl-role-template:{template}"));
+        let mut ids = Vec::new();
+        for (n, (resource, action)) in privileges.iter().enumerate() {
+            let id = uid(&format!("acl-role-template:{template}:{n}"));
+            store.insert(
+                "acl-privileges",
+                json!({"action": action, "effect": "allow", "resource": resource, "roleId": role, "id": id}),
+            );
+            ids.push(id);
+        }
+        store.insert(
+            "acl-roles",
+            json!({"name": name, "description": description, "roleTemplateId": template, "isTemplate": true, "id": role, "privilegeIds": ids}),
+        );
+    }
+}
+
+/// The state of a freshly reset xo-server without hypervisor: the admin
+/// user, XO's built-in ACL role templates, and the simulator's admin token.
+pub fn seed_empty(store: &mut Store, admin_email: &str, admin_password: &str) -> Seeded {
+    let admin_id = uid("user:admin");
+    store.insert(
+        "users",
+        json!({"email": admin_email, "permission": "admin", "pw_hash": objects::PW_HASH, "groups": [], "preferences": {}, "id": admin_id, "name": admin_email}),
+    );
+    store
+        .passwords
+        .insert(admin_id.clone(), admin_password.to_string());
+    role_templates(store);
+    store.hypervisor = false;
+    let admin_token = admin_token(store, &admin_id);
+    Seeded {
+        admin_id,
+        admin_token,
+    }
+}
+
+/// The simulator's own admin token (cookie value of [`crate::Sim::token`]).
+fn admin_token(store: &mut Store, admin_id: &str) -> String {
+    let admin_token = uid("token:admin").replace('-', "");
+    store.tokens.insert(
+        admin_token.clone(),
+        json!({"id": admin_token, "user_id": admin_id, "created_at": T0 * 1000, "expiration": (T0 + 86_400 * 3650) * 1000, "description": "xo-sim admin token", "client": {"id": "xo-sim"}}),
+    );
+    admin_token
 }
 
 fn pool_of(store: &Store, id: &str) -> Option<String> {

@@ -95,6 +95,21 @@ pub(crate) fn created(coll: &str, id: &str) -> Response {
     r
 }
 
+/// A redirect as Express sends it: `Location` and a short text body
+/// (`Temporary Redirect. Redirecting to <location>`).
+pub(crate) fn redirect(status: StatusCode, location: &str) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Redirect");
+    let mut r = (status, format!("{reason}. Redirecting to {location}")).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
 /// `/rest/v0/<coll>/<id>` with the id percent-encoded.
 pub(crate) fn href(coll: &str, id: &str) -> String {
     format!(
@@ -136,17 +151,30 @@ fn authenticate(sh: &Shared, headers: &HeaderMap) -> XoResult<Value> {
             return Err(XoError::unauthorized());
         }
     }
-    let store = sh.lock();
+    let mut store = sh.lock();
     if let Some(t) = token {
-        let tok = store.tokens.get(&t).ok_or_else(XoError::unauthorized)?;
+        let tok = store
+            .tokens
+            .get(&t)
+            .cloned()
+            .ok_or_else(XoError::unauthorized)?;
         if tok["expiration"].as_u64().is_some_and(|e| e < now_ms()) {
             return Err(XoError::unauthorized());
         }
         let uid = tok["user_id"].as_str().unwrap_or_default();
-        return store
+        let user = store
             .get("users", uid)
             .cloned()
-            .ok_or_else(XoError::unauthorized);
+            .ok_or_else(XoError::unauthorized)?;
+        // XO records when and from where each token was last used (the
+        // simulator listens on loopback only).
+        if let Some(tok) = store.tokens.get_mut(&t) {
+            if !tok["last_uses"].is_object() {
+                tok["last_uses"] = json!({});
+            }
+            tok["last_uses"]["127.0.0.1"] = json!({ "timestamp": now_ms() });
+        }
+        return Ok(user);
     }
     let Some(authz) = authz else {
         return Err(XoError::unauthorized());
@@ -167,13 +195,39 @@ fn authenticate(sh: &Shared, headers: &HeaderMap) -> XoResult<Value> {
         .list("users")
         .into_iter()
         .find(|u| u["name"] == name || u["email"] == name)
-        .cloned()
-        .ok_or_else(XoError::unauthorized)?;
-    let uid = user["id"].as_str().unwrap_or_default();
-    if store.passwords.get(uid).map(String::as_str) != Some(password) {
-        return Err(XoError::unauthorized());
+        .cloned();
+    let uid = user
+        .as_ref()
+        .and_then(|u| u["id"].as_str())
+        .unwrap_or_default();
+    match user {
+        Some(user) if store.passwords.get(uid).map(String::as_str) == Some(password) => Ok(user),
+        _ => {
+            auth_failure_task(&mut store, name);
+            Err(XoError::unauthorized())
+        }
     }
-    Ok(user)
+}
+
+/// The task XO leaves behind a failed password authentication.
+fn auth_failure_task(store: &mut Store, username: &str) {
+    let id = store.new_task_id();
+    let now = now_ms();
+    let e = XoError::unauthorized();
+    store.insert(
+        "tasks",
+        json!({
+            "id": id,
+            "properties": {
+                "credentials": { "username": username, "password": "* obfuscated *" },
+                "userData": { "ip": "127.0.0.1" },
+                "name": "XO user authentication",
+                "type": "xo:authentication:authenticateUser",
+            },
+            "start": now, "status": "failure", "updatedAt": now, "end": now,
+            "result": e.task_result(),
+        }),
+    );
 }
 
 /// Reads a whole request body (bounded).
@@ -211,24 +265,30 @@ async fn dispatch(sh: &Arc<Shared>, req: Request) -> XoResult<Response> {
     let query = Query::parse(parts.uri.query());
     let seg: Vec<&str> = segs.iter().map(String::as_str).collect();
 
-    // unauthenticated routes
-    match (&method, seg.as_slice()) {
+    // routes open without credentials (credentials given must be valid)
+    let open = match (&method, seg.as_slice()) {
         (&Method::GET, ["ping"]) => {
-            return Ok(ok_json(&json!({ "result": "pong", "timestamp": now_ms() })));
+            Some(ok_json(&json!({ "result": "pong", "timestamp": now_ms() })))
         }
-        (&Method::GET, ["gui-routes"]) => {
-            return Ok(ok_json(&json!({ "xo5": "/", "xo6": "/v6" })));
+        (&Method::GET, ["gui-routes"]) => Some(ok_json(&json!({ "xo5": "/", "xo6": "/v6" }))),
+        (&Method::GET, ["docs", "swagger.json"]) => Some(ok_json(&json!({
+            "openapi": "3.0.0",
+            "info": { "title": "xo-sim", "version": env!("CARGO_PKG_VERSION"),
+                      "description": "Simulated Xen Orchestra REST API; see the official document for the real one" },
+            "servers": [{ "url": "/rest/v0" }],
+            "paths": {},
+        }))),
+        // the API root redirects to its documentation
+        (&Method::GET, []) => Some(redirect(StatusCode::FOUND, "/rest/v0/docs")),
+        _ => None,
+    };
+    if let Some(r) = open {
+        if cookie_token(&parts.headers).is_some()
+            || parts.headers.contains_key(header::AUTHORIZATION)
+        {
+            authenticate(sh, &parts.headers)?;
         }
-        (&Method::GET, ["docs", "swagger.json"]) => {
-            return Ok(ok_json(&json!({
-                "openapi": "3.0.0",
-                "info": { "title": "xo-sim", "version": env!("CARGO_PKG_VERSION"),
-                          "description": "Simulated Xen Orchestra REST API; see the official document for the real one" },
-                "servers": [{ "url": "/rest/v0" }],
-                "paths": {},
-            })));
-        }
-        _ => {}
+        return Ok(r);
     }
 
     let user = authenticate(sh, &parts.headers)?;
@@ -242,14 +302,6 @@ async fn dispatch(sh: &Arc<Shared>, req: Request) -> XoResult<Response> {
 
     let m = &method;
     match seg.as_slice() {
-        [] if m == Method::GET => {
-            let mut colls: Vec<String> = crate::KINDS
-                .iter()
-                .map(|k| format!("/rest/v0/{}", k.coll))
-                .collect();
-            colls.extend(["/rest/v0/dashboard".to_string(), "/rest/v0/events".into()]);
-            Ok(ok_json(&json!(colls)))
-        }
         ["dashboard"] if m == Method::GET => stats::global_dashboard(sh, &ctx),
         ["mcp", "status"] if m == Method::GET => Ok(ok_json(&json!({ "enabled": true }))),
         ["events"] if m == Method::GET => events::open(sh, &ctx),
@@ -259,7 +311,18 @@ async fn dispatch(sh: &Arc<Shared>, req: Request) -> XoResult<Response> {
         ["events", conn, "subscriptions", sub] if m == Method::DELETE => {
             events::unsubscribe(sh, conn, sub)
         }
-        ["users", "me", rest @ ..] => {
+        // only the routes that exist for a user id redirect
+        ["users", "me", rest @ ..]
+            if matches!(
+                (m.as_str(), rest),
+                ("GET" | "PATCH" | "DELETE", [])
+                    | (
+                        "GET",
+                        ["groups" | "tasks" | "acl-privileges" | "authentication_tokens"]
+                    )
+                    | ("POST", ["authentication_tokens"])
+            ) =>
+        {
             let mut loc = format!("/rest/v0/users/{}", ctx.user_id());
             for r in rest {
                 loc.push('/');
@@ -276,11 +339,7 @@ async fn dispatch(sh: &Arc<Shared>, req: Request) -> XoResult<Response> {
                 loc.push('?');
                 loc.push_str(&q);
             }
-            let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
-            if let Ok(v) = HeaderValue::from_str(&loc) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            Ok(r)
+            Ok(redirect(StatusCode::TEMPORARY_REDIRECT, &loc))
         }
         ["users", "authentication_tokens"] if m == Method::POST => {
             let uid = ctx.user_id();
@@ -334,12 +393,13 @@ async fn dispatch(sh: &Arc<Shared>, req: Request) -> XoResult<Response> {
             }
         }
         ["tasks"] if m == Method::DELETE => {
-            require_admin(&ctx)?;
             let mut store = sh.lock();
+            let tasks = kind("tasks").ok_or_else(|| XoError::internal("no task collection"))?;
             let done: Vec<String> = store
                 .list("tasks")
                 .iter()
                 .filter(|t| t["status"] != "pending")
+                .filter(|t| allowed(&store, &ctx.user, tasks, "delete", Some(t)))
                 .filter_map(|t| t["id"].as_str().map(String::from))
                 .collect();
             for id in done {
@@ -566,6 +626,12 @@ pub(crate) fn require_admin(ctx: &Ctx) -> XoResult<()> {
     }
 }
 
+/// Whether a collection lists the object for this user: XO filters by ACL
+/// privileges only (a non-admin's own user is readable, not listed).
+fn listable(store: &Store, ctx: &Ctx, coll: &str, obj: &Value) -> bool {
+    ctx.is_admin() || kind(coll).is_some_and(|k| allowed(store, &ctx.user, k, "read", Some(obj)))
+}
+
 fn readable(store: &Store, ctx: &Ctx, coll: &str, obj: &Value) -> bool {
     if ctx.is_admin() {
         return true;
@@ -595,7 +661,7 @@ fn list_filtered(
     let items: Vec<(String, Value)> = store
         .list(coll)
         .into_iter()
-        .filter(|o| keep(o) && readable(&store, ctx, coll, o))
+        .filter(|o| keep(o) && listable(&store, ctx, coll, o))
         .map(|o| {
             let id = o["id"].as_str().unwrap_or_default();
             let h = if base == format!("/rest/v0/{coll}") {
@@ -664,6 +730,20 @@ fn sub_collection(
         return Ok(None);
     }
     match sub {
+        // XO filters the jobs by VM without looking the VM up
+        "backup-jobs" => {
+            let store = sh.lock();
+            let vm = json!({ "id": id });
+            let objs: Vec<(&str, Value)> = store
+                .list("backup-jobs")
+                .into_iter()
+                .filter(|j| j["type"] == "backup" && pattern_selects(&j["vms"], &vm))
+                .filter(|j| listable(&store, ctx, "backup-jobs", j))
+                .map(|j| ("backup-jobs", j.clone()))
+                .collect();
+            drop(store);
+            return render_objects(ctx, objs).map(Some);
+        }
         "stats" => return stats::stats(sh, ctx, coll, id).map(Some),
         "dashboard" => return stats::dashboard(sh, ctx, coll, id).map(Some),
         "missing_patches" => return stats::missing_patches(sh, ctx, coll, id).map(Some),
@@ -736,12 +816,6 @@ fn sub_collection(
             }
             out
         }
-        "backup-jobs" => store
-            .list("backup-jobs")
-            .into_iter()
-            .filter(|j| j["type"] == "backup" && pattern_selects(&j["vms"], &parent))
-            .map(|j| ("backup-jobs", j.clone()))
-            .collect(),
         "groups" => {
             let ids = if coll == "users" {
                 str_list(&parent["groups"])
@@ -830,59 +904,68 @@ pub(crate) fn mint_token(
 }
 
 /// Parses `expiresIn`: milliseconds as a number, or a duration string
-/// (`30s`, `10 minutes`, `2h`, `7d`, `1 week`…).
+/// (`30s`, `10 minutes`, `2h`, `7d`, `1 week`…). Like XO: a value that is
+/// neither is a 422, a string that is no duration a 500 (`not a valid
+/// duration`), and a duration under one minute a 500 (`invalid expiresIn
+/// duration`).
 fn parse_expires_in(v: &Value) -> XoResult<Option<u64>> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_f64()
-            .filter(|x| *x >= 0.0 && x.is_finite())
-            .map(|x| Some(x as u64))
-            .ok_or_else(|| XoError::invalid_field("body.expiresIn", "invalid duration", v.clone())),
+    let raw = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let ms = match v {
+        Value::Null => return Ok(None),
+        Value::Number(n) => n.as_f64().filter(|x| *x >= 0.0 && x.is_finite()),
         Value::String(s) => {
             let s = s.trim();
             let split = s
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
                 .unwrap_or(s.len());
             let (num, unit) = s.split_at(split);
-            let n: f64 = num.parse().map_err(|_| {
-                XoError::invalid_field("body.expiresIn", "invalid duration", v.clone())
-            })?;
-            let unit = unit.trim().to_ascii_lowercase();
-            let mult = match unit.as_str() {
-                "" | "ms" | "millisecond" | "milliseconds" => 1.0,
-                "s" | "sec" | "secs" | "second" | "seconds" => 1000.0,
-                "m" | "min" | "mins" | "minute" | "minutes" => 60_000.0,
-                "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000.0,
-                "d" | "day" | "days" => 86_400_000.0,
-                "w" | "week" | "weeks" => 604_800_000.0,
-                "y" | "year" | "years" => 31_557_600_000.0,
-                _ => {
-                    return Err(XoError::invalid_field(
-                        "body.expiresIn",
-                        "invalid duration",
-                        v.clone(),
-                    ));
-                }
+            let mult = match unit.trim().to_ascii_lowercase().as_str() {
+                "" | "ms" | "millisecond" | "milliseconds" => Some(1.0),
+                "s" | "sec" | "secs" | "second" | "seconds" => Some(1000.0),
+                "m" | "min" | "mins" | "minute" | "minutes" => Some(60_000.0),
+                "h" | "hr" | "hrs" | "hour" | "hours" => Some(3_600_000.0),
+                "d" | "day" | "days" => Some(86_400_000.0),
+                "w" | "week" | "weeks" => Some(604_800_000.0),
+                "y" | "year" | "years" => Some(31_557_600_000.0),
+                _ => None,
             };
-            Ok(Some((n * mult) as u64))
+            match (num.parse::<f64>(), mult) {
+                (Ok(n), Some(m)) => Some(n * m),
+                _ => return Err(XoError::internal(format!("not a valid duration: {raw}"))),
+            }
         }
-        _ => Err(XoError::invalid_field(
-            "body.expiresIn",
-            "invalid duration",
-            v.clone(),
-        )),
+        _ => {
+            let mut m = Map::new();
+            m.insert(
+                "body.expiresIn".into(),
+                json!({ "message": "Value does not match any allowed schema", "value": v }),
+            );
+            return Err(XoError::invalid_fields(m));
+        }
+    };
+    match ms {
+        Some(ms) if ms >= 60_000.0 => Ok(Some(ms as u64)),
+        _ => Err(XoError::internal(format!(
+            "invalid expiresIn duration: {raw}"
+        ))),
     }
 }
 
 async fn create_token(sh: &Shared, ctx: &Ctx, user_id: &str, body: Body) -> XoResult<Response> {
+    // XO's rule, admins included, checked before anything else
+    if user_id != ctx.user_id() {
+        return Err(XoError::forbidden_operation(
+            "create authentication token",
+            "you can only create token for yourself",
+        ));
+    }
     let b = read_json(body, body::CREATE_TOKEN).await?;
     let expires = parse_expires_in(b.get("expiresIn").unwrap_or(&Value::Null))?;
     let mut store = sh.lock();
     store.need("users", user_id)?;
-    if user_id != ctx.user_id() && !ctx.is_admin() {
-        return Err(XoError::forbidden());
-    }
     let secret = mint_token(
         &mut store,
         user_id,
@@ -897,8 +980,11 @@ async fn create_token(sh: &Shared, ctx: &Ctx, user_id: &str, body: Body) -> XoRe
 fn list_tokens(sh: &Shared, ctx: &Ctx, user_id: &str) -> XoResult<Response> {
     let store = sh.lock();
     store.need("users", user_id)?;
-    if user_id != ctx.user_id() && !ctx.is_admin() {
-        return Err(XoError::forbidden());
+    if user_id != ctx.user_id() {
+        return Err(XoError::forbidden_operation(
+            "get authentication tokens",
+            "can only see own authentication tokens",
+        ));
     }
     let p = ListParams::from_query(&ctx.query)?;
     let mut out = Vec::new();
@@ -939,7 +1025,9 @@ fn tags(sh: &Shared, ctx: &Ctx, coll: &str, id: &str, tag: &str) -> XoResult<Res
     Ok(no_content())
 }
 
-/// PUT/DELETE of a membership, kept consistent on both sides.
+/// PUT/DELETE of a membership, kept consistent on both sides. Adding a
+/// user to a group twice, or removing it twice, is fine; attaching a role
+/// twice is a 409 and detaching one not attached a 404, as in XO.
 fn link(
     sh: &Shared,
     ctx: &Ctx,
@@ -948,11 +1036,31 @@ fn link(
 ) -> XoResult<Response> {
     require_admin(ctx)?;
     let mut store = sh.lock();
-    store.need(c1, id1)?;
+    let first = store.need(c1, id1)?.clone();
     store.need(c2, id2)?;
     let add = ctx.method == Method::PUT;
-    if c1 == "acl-roles" && store.need(c1, id1)?["isTemplate"] == true {
+    if c1 == "acl-roles" && first["isTemplate"] == true {
         return Err(XoError::forbidden());
+    }
+    if c1 == "acl-roles" {
+        let (what, side) = if c2 == "users" {
+            ("userRole", "userId")
+        } else {
+            ("groupRole", "groupId")
+        };
+        let linked = first[f1]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|v| v == id2));
+        if add && linked {
+            let link_id = crate::state::uuid_of(&format!("{what}:{id1}:{id2}"));
+            return Err(XoError::already_exists(what, Some(&link_id)));
+        }
+        if !add && !linked {
+            return Err(XoError::no_such(
+                what,
+                &format!("{side}:{id2} and roleId:{id1}"),
+            ));
+        }
     }
     if add {
         store.push_ref(c1, id1, f1, id2);
@@ -1040,12 +1148,13 @@ async fn create(sh: &Shared, ctx: &Ctx, coll: &str, body: Body) -> XoResult<Resp
         "users" => {
             let name = str_of(&b, "name").unwrap_or_default();
             if store.list("users").iter().any(|u| u["name"] == name) {
-                return Err(XoError::already_exists("user", name));
+                // not a 409: XO lets this error through as a 500
+                return Err(XoError::internal(format!("the user {name} already exists")));
             }
             let id = store.new_uuid();
             store.insert(
                 "users",
-                json!({"id": id, "name": name, "email": name, "permission": b.get("permission").cloned().unwrap_or(json!("none")), "groups": [], "preferences": {}}),
+                json!({"id": id, "name": name, "email": name, "permission": b.get("permission").cloned().unwrap_or(json!("none")), "pw_hash": crate::objects::PW_HASH, "groups": [], "preferences": {}}),
             );
             store.passwords.insert(
                 id.clone(),
@@ -1120,7 +1229,7 @@ async fn create(sh: &Shared, ctx: &Ctx, coll: &str, body: Body) -> XoResult<Resp
         "servers" => {
             let host = str_of(&b, "host").unwrap_or_default();
             if store.list("servers").iter().any(|s| s["host"] == host) {
-                return Err(XoError::already_exists("server", host));
+                return Err(XoError::already_exists("server", None));
             }
             let id = store.new_uuid();
             store.insert(
@@ -1141,6 +1250,10 @@ async fn create(sh: &Shared, ctx: &Ctx, coll: &str, body: Body) -> XoResult<Resp
             id
         }
         "groups" => {
+            let name = str_of(&b, "name").unwrap_or("");
+            if let Some(g) = store.list("groups").into_iter().find(|g| g["name"] == name) {
+                return Err(XoError::already_exists("group", g["id"].as_str()));
+            }
             let id = store.new_uuid();
             store.insert(
                 "groups",
@@ -1177,12 +1290,16 @@ async fn create(sh: &Shared, ctx: &Ctx, coll: &str, body: Body) -> XoResult<Resp
             }
             let resource = str_of(&b, "resource").unwrap_or_default();
             if !crate::state::KINDS.iter().any(|k| k.acl == resource)
-                && !matches!(resource, "gpuGroup" | "vgpu" | "vgpuType" | "vdi-unmanaged")
+                && !matches!(
+                    resource,
+                    "gpuGroup" | "vgpu" | "vgpuType" | "vdi-unmanaged" | "vtpm"
+                )
             {
+                // a privilege is a union over resources: none matches
                 return Err(XoError::invalid_field(
-                    "body.resource",
-                    "unknown resource",
-                    json!(resource),
+                    "privilege",
+                    "Value does not match any allowed schema",
+                    Value::Object(b.clone()),
                 ));
             }
             let id = store.new_uuid();
@@ -1202,7 +1319,8 @@ async fn create(sh: &Shared, ctx: &Ctx, coll: &str, body: Body) -> XoResult<Resp
             id
         }
     };
-    Ok(created(coll, &id))
+    // XO answers a creation with the id only (no Location)
+    Ok(json_response(StatusCode::CREATED, &json!({ "id": id })))
 }
 
 // ---------------------------------------------------------------------------
@@ -1247,14 +1365,40 @@ async fn patch(sh: &Shared, ctx: &Ctx, coll: &str, id: &str, body: Body) -> XoRe
         "acl-roles" => body::UPDATE_ACL_ROLE,
         _ => body::UPDATE_ACL_PRIVILEGE,
     };
-    let b = read_json(body, spec).await?;
+    // Like XO: the object, then the privileges, then the body.
+    let obj = sh.lock().need(coll, id)?.clone();
+    let raw = read_body(body).await?;
+    if coll == "users" && !ctx.is_admin() {
+        // one `update:<field>` privilege per field sent
+        let sent: Vec<String> = serde_json::from_slice::<Value>(&raw)
+            .ok()
+            .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
+            .unwrap_or_default();
+        let store = sh.lock();
+        let k = kind(coll).ok_or_else(|| XoError::internal("no user collection"))?;
+        let missing: Vec<Value> = sent
+            .iter()
+            .map(|f| format!("update:{f}"))
+            .filter(|a| !allowed(&store, &ctx.user, k, a, Some(&obj)))
+            .map(|a| json!({ "objectId": id, "action": a, "resource": k.acl }))
+            .collect();
+        if !missing.is_empty() {
+            return Err(XoError::missing_privileges(json!(missing)));
+        }
+    } else {
+        authorize(&sh.lock(), ctx, coll, "update", Some(&obj))?;
+    }
+    let b = body::validate(spec, &raw)?;
     let mut store = sh.lock();
     let obj = store.need(coll, id)?.clone();
-    let self_user = coll == "users" && id == ctx.user_id();
-    if !self_user {
-        authorize(&store, ctx, coll, "update", Some(&obj))?;
-    } else if !ctx.is_admin() && b.contains_key("permission") {
-        return Err(XoError::forbidden());
+    if coll == "users"
+        && id == ctx.user_id()
+        && b.get("permission").is_some_and(|p| *p != obj["permission"])
+    {
+        return Err(XoError::forbidden_operation(
+            "update user",
+            "cannot change own permission",
+        ));
     }
     if coll == "acl-roles" || coll == "acl-privileges" {
         let role = if coll == "acl-roles" {
@@ -1360,10 +1504,18 @@ async fn patch(sh: &Shared, ctx: &Ctx, coll: &str, id: &str, body: Body) -> XoRe
                     o.insert("boot".into(), Value::Object(boot));
                 }
                 ("vms", "share" | "uefiMode") => {}
+                (_, _) if v.is_null() => {
+                    o.remove(k);
+                }
                 _ => {
                     o.insert(k.clone(), v.clone());
                 }
             }
+        }
+        // XO tests a repository again when it changes: the empty error of
+        // a new repository goes
+        if coll == "backup-repositories" && o.get("error") == Some(&json!("")) {
+            o.remove("error");
         }
     })?;
     Ok(no_content())
@@ -1466,12 +1618,6 @@ pub(crate) fn destroy_vm(store: &mut Store, coll: &str, id: &str) {
 fn delete(sh: &Shared, ctx: &Ctx, coll: &str, id: &str) -> XoResult<Response> {
     let mut store = sh.lock();
     let obj = store.need(coll, id)?.clone();
-    if coll == "users" && id == ctx.user_id() {
-        return Err(XoError::invalid_parameters(
-            "a user cannot delete itself",
-            json!({ "id": id }),
-        ));
-    }
     authorize(&store, ctx, coll, "delete", Some(&obj))?;
     match coll {
         "vms" => {

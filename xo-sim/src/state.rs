@@ -14,7 +14,8 @@ pub struct Kind {
     pub coll: &'static str,
     /// XO type, as in the objects' `type` and in event subscriptions (`VM`).
     pub xo_type: &'static str,
-    /// Noun of 404 messages (`no such VM …`).
+    /// Noun of 404 messages (`no such VM …`), XO's own: `remote` for a
+    /// backup repository, `xenServer` for a server, `role`, `privilege`.
     pub noun: &'static str,
     /// Resource name in ACL privileges.
     pub acl: &'static str,
@@ -50,16 +51,16 @@ kinds! {
     "users" "user" "user" "user",
     "groups" "group" "group" "group",
     "tasks" "task" "task" "task",
-    "servers" "server" "server" "server",
+    "servers" "server" "xenServer" "server",
     "schedules" "schedule" "schedule" "schedule",
     "proxies" "proxy" "proxy" "proxy",
-    "backup-repositories" "backup-repository" "backup repository" "backup-repository",
+    "backup-repositories" "backup-repository" "remote" "backup-repository",
     "backup-jobs" "backup-job" "backup job" "backup-job",
     "backup-logs" "backup-log" "backup log" "backup-log",
     "restore-logs" "restore-log" "restore log" "restore-log",
     "backup-archives" "backup-archive" "backup archive" "backup-archive",
-    "acl-roles" "acl-role" "acl-role" "acl-role",
-    "acl-privileges" "acl-privilege" "acl-privilege" "acl-privilege",
+    "acl-roles" "acl-role" "role" "acl-role",
+    "acl-privileges" "acl-privilege" "privilege" "acl-privilege",
 }
 
 /// Finds a collection by its URL segment.
@@ -142,8 +143,27 @@ pub struct Store {
     pub sse: BTreeMap<String, Subscriptions>,
     /// Data sources enabled through `/vms/{id}/stats/data_source`.
     pub data_sources: BTreeMap<String, Vec<String>>,
+    /// Whether a hypervisor answers the servers added through the API
+    /// (`false` with [`crate::Seed::Empty`]: connecting fails as when
+    /// nothing listens at the server's address).
+    pub hypervisor: bool,
     rng: u64,
     task_seq: u64,
+    last_task_ms: u64,
+}
+
+fn base36(mut n: u64) -> String {
+    let mut s = Vec::new();
+    loop {
+        let d = (n % 36) as u8;
+        s.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
 }
 
 /// splitmix64 step.
@@ -198,8 +218,10 @@ impl Store {
             imports: Vec::new(),
             sse: BTreeMap::new(),
             data_sources: BTreeMap::new(),
+            hypervisor: true,
             rng: 0x5eed_0f70_5133,
             task_seq: 0,
+            last_task_ms: 0,
         }
     }
 
@@ -227,19 +249,18 @@ impl Store {
             .replace(|c: char| !c.is_ascii_alphanumeric(), "")
     }
 
-    /// A fresh short task id (base-36, like XO's).
+    /// A fresh task id shaped like XO's (`0mx9fjve7-5ssqck3nm94`: the
+    /// creation time in milliseconds, base 36, then a random part), so
+    /// tasks sort by creation as in XO.
     pub fn new_task_id(&mut self) -> String {
         self.task_seq += 1;
-        let mut n =
-            0x0000_00ff_0000_0000u64 + (splitmix(&mut self.rng) & 0xffff_ffff) + self.task_seq;
-        let mut s = Vec::new();
-        while n > 0 {
-            let d = (n % 36) as u8;
-            s.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
-            n /= 36;
-        }
-        s.reverse();
-        String::from_utf8(s).unwrap_or_default()
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        self.last_task_ms = now.max(self.last_task_ms + 1);
+        let random = splitmix(&mut self.rng) >> 12;
+        format!("0{}-{}", base36(self.last_task_ms), base36(random))
     }
 
     fn map(&self, k: &Kind) -> &BTreeMap<String, Value> {

@@ -4,8 +4,9 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use crate::Shared;
+use crate::collection::render_values;
 use crate::error::{XoError, XoResult};
-use crate::server::{Ctx, authorize, no_content, now_s, ok_json};
+use crate::server::{Ctx, authorize, no_content, now_s, ok_json, require_admin};
 use crate::state::{FNV_OFFSET, Store, fnv1a64, splitmix};
 
 fn granularity(ctx: &Ctx) -> XoResult<(u64, usize)> {
@@ -191,7 +192,9 @@ fn count_by<'a>(items: impl Iterator<Item = &'a Value>, field: &str, value: &str
 }
 
 /// `GET /dashboard`
-pub(crate) fn global_dashboard(sh: &Shared, _ctx: &Ctx) -> XoResult<Response> {
+pub(crate) fn global_dashboard(sh: &Shared, ctx: &Ctx) -> XoResult<Response> {
+    require_admin(ctx)?;
+    let ndjson = ctx.query.flag("ndjson")?;
     let store = sh.lock();
     let vms = store.list("vms");
     let hosts = store.list("hosts");
@@ -238,7 +241,18 @@ pub(crate) fn global_dashboard(sh: &Shared, _ctx: &Ctx) -> XoResult<Response> {
         .filter(|v| protected.iter().any(|p| v["id"] == p.as_str()))
         .count();
     let repos = store.list("backup-repositories");
-    Ok(ok_json(&json!({
+    let jobs = store.list("backup-jobs");
+    // XO says `{"isEmpty": true}` for a part with nothing to count
+    let or_empty = |empty: bool, v: Value| if empty { json!({ "isEmpty": true }) } else { v };
+    let missing_patches = if hosts.is_empty() {
+        json!({
+            "hasAuthorization": true, "nHosts": 0, "nHostsFailed": 0, "nHostsWithMissingPatches": 0,
+            "nHostsEol": { "isEmpty": true }, "nPools": pools.len(), "nPoolsWithMissingPatches": 0,
+        })
+    } else {
+        json!({ "hasAuthorization": false })
+    };
+    let dashboard = json!({
         "nPools": pools.len(),
         "nHosts": hosts.len(),
         "poolsStatus": { "connected": connected, "disconnected": servers.len() - connected, "unreachable": 0, "unknown": 0, "total": servers.len() },
@@ -250,20 +264,33 @@ pub(crate) fn global_dashboard(sh: &Shared, _ctx: &Ctx) -> XoResult<Response> {
             "total": hosts.len(),
         },
         "vmsStatus": { "running": running, "halted": halted, "paused": paused, "suspended": suspended, "active": running + paused, "inactive": halted + suspended, "unknown": 0, "total": vms.len() },
-        "resourcesOverview": { "nCpus": ncpus, "memorySize": mem, "srSize": sr_total },
-        "storageRepositories": { "size": { "total": sr_total, "used": sr_used, "available": sr_total - sr_used.min(sr_total), "other": 0, "replicated": 0 } },
-        "missingPatches": { "hasAuthorization": false },
-        "backups": {
-            "jobs": { "disabled": 1, "failed": 1, "skipped": 0, "noRecentRun": 1, "successful": 1, "total": store.list("backup-jobs").len() },
+        "resourcesOverview": or_empty(hosts.is_empty(), json!({ "nCpus": ncpus, "memorySize": mem, "srSize": sr_total })),
+        "storageRepositories": or_empty(srs.is_empty(), json!({ "size": { "total": sr_total, "used": sr_used, "available": sr_total - sr_used.min(sr_total), "other": 0, "replicated": 0 } })),
+        "missingPatches": missing_patches,
+        "backups": or_empty(jobs.is_empty(), json!({
+            "jobs": { "disabled": 1, "failed": 1, "skipped": 0, "noRecentRun": 1, "successful": 1, "total": jobs.len() },
             "issues": [],
             "vmsProtection": { "protected": n_protected, "unprotected": vms.len() - n_protected, "notInJob": vms.len() - n_protected },
-        },
-        "backupRepositories": {
+        })),
+        "backupRepositories": or_empty(repos.is_empty(), json!({
             "other": { "size": { "available": 0, "backups": 0, "other": 0, "total": 0, "used": 0 } },
             "s3": { "size": { "backups": 0 } },
-        },
-        "nRepositories": repos.len(),
-    })))
+        })),
+    });
+    if ndjson {
+        // one property per line
+        let lines: Vec<Value> = dashboard
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| json!({ k.clone(): v.clone() }))
+            .collect();
+        return Ok(render_values(
+            lines,
+            &crate::collection::ListParams::from_query(&ctx.query)?,
+        ));
+    }
+    Ok(ok_json(&dashboard))
 }
 
 /// `GET /vms|pools/{id}/dashboard`

@@ -165,10 +165,17 @@ async fn ndjson_and_markdown() {
     );
     let t = r.text();
     let rows: Vec<&str> = t.lines().collect();
-    assert_eq!(rows[0], "| name_label | href |");
-    assert_eq!(rows[1], "| --- | --- |");
+    // like XO: the fields asked for, no href column, no final newline
+    assert_eq!(rows[0], "| name_label |");
+    assert_eq!(rows[1], "| --- |");
     assert_eq!(rows.len(), 4);
     assert!(t.contains("| Lab |") && t.contains("| Edge |"));
+    assert!(!t.ends_with('\n'));
+    // an empty collection is no table
+    let r = e
+        .get("/pools?fields=name_label&markdown=true&filter=name_label:nope")
+        .await;
+    assert_eq!(r.text(), "No results.");
 }
 
 #[tokio::test]

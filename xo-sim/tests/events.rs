@@ -143,12 +143,18 @@ async fn subscriptions_deliver_changes() {
             .status,
         204
     );
+    // removing it again is fine, as in XO; an unknown connection is not
     assert_eq!(
         e.delete(&format!("/events/{conn}/subscriptions/VM"))
             .await
             .status,
-        404
+        204
     );
+    let r = e
+        .delete("/events/00000000-0000-4000-8000-000000000000/subscriptions/VM")
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["data"]["type"], "event");
     let r = e
         .post(
             &format!("/events/{conn}/subscriptions"),

@@ -91,7 +91,15 @@ async fn malformed_requests_get_errors_not_crashes() {
     for p in odd {
         let r = e.get(p).await;
         assert!(r.status < 600, "{p}");
-        let _ = r.json();
+        // a route XO does not have is Express's HTML 404, anything else JSON
+        if r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+        {
+            assert_eq!(r.status, 404, "{p}");
+            assert!(r.text().contains("Cannot GET /rest/v0/"), "{p}");
+        } else {
+            let _ = r.json();
+        }
     }
     let deep = format!("/vms?filter={}", "(".repeat(2000));
     assert_eq!(e.get(&deep).await.status, 400);

@@ -485,9 +485,9 @@ mod tests {
         );
         assert_eq!(stats().violations, 1, "{:?}", stats());
 
-        // `GET /rest/v0/` (the simulator lists its collections) is not in
+        // `GET /rest/v0/` (XO redirects to its documentation) is not in
         // the document.
-        assert_eq!(get(&sim, "/rest/v0/").await, StatusCode::OK);
+        assert_eq!(get(&sim, "/rest/v0/").await, StatusCode::FOUND);
         assert_eq!(stats().violations, 2, "{:?}", stats());
 
         // PIFs use a "branded" string: Prism checks them only with the
