@@ -29,6 +29,8 @@
 # 7. Real-server tier: the answers recorded from a real xo-server
 #    (conformance/real/corpus.jsonl) decode into each operation's typed
 #    result: `real answers decode: N/N`.
+# 8. Sim fidelity: the requests of that corpus replayed against an empty
+#    xo-sim, answers compared with the recorded ones: `sim fidelity: N/M`.
 #
 # Environment:
 #   XO_CONFORMANCE_OVERLAY  errata overlay to apply (default dadl/xen-orchestra.errata.yaml;
@@ -116,6 +118,20 @@ if "$cargo" test -q --test real_answers -- --nocapture >"$work/real-answers.log"
 else
     cat "$work/real-answers.log" >&2
     grep -E '^real answers decode' "$work/real-answers.log" || echo "real answers decode: not run (the test did not build)"
+    status=1
+fi
+
+# --- sim fidelity: xo-sim against the real xo-server's answers ----------------
+# tests/sim_fidelity.rs replays conformance/real/corpus.jsonl against an
+# empty xo-sim and compares statuses and answer shapes; it prints
+# `sim fidelity: N/M`, then one DIFF/SKIP line per exchange listed in
+# conformance/real/sim-differences.txt, and fails on an unlisted difference
+# or a stale entry.
+if "$cargo" test -q --test sim_fidelity -- --nocapture >"$work/sim-fidelity.log" 2>&1; then
+    grep -E '^(sim fidelity: |DIFF |SKIP )' "$work/sim-fidelity.log"
+else
+    cat "$work/sim-fidelity.log" >&2
+    grep -E '^sim fidelity: ' "$work/sim-fidelity.log" || echo "sim fidelity: not run (the test did not build)"
     status=1
 fi
 
