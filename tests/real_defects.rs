@@ -40,7 +40,18 @@ fn halted_vm(sim: &xo_sim::Sim) -> VmId {
 
 #[tokio::test]
 async fn a_new_backup_repository_decodes_with_its_empty_error() {
-    let (sim, client) = sim().await;
+    // Out of Prism's checks: the answers are what the real server sends and
+    // the official document refuses (`error` declared an object; the single
+    // object's finding is a known defect, the list's anyOf cascades).
+    let sim = xo_sim::Sim::builder()
+        .without_prism()
+        .start()
+        .await
+        .unwrap();
+    let client = xo_sdk::Client::builder(sim.url())
+        .token(sim.token())
+        .build()
+        .unwrap();
     let id = client
         .backup_repositories()
         .create("nightly", "file:///srv/backups")

@@ -594,7 +594,7 @@ async fn sync_forms_204_201_200() {
     let SyncOutcome::Value(bench) = outcome else {
         panic!("expected a value, got {outcome:?}");
     };
-    assert!(bench["writeRate"].as_u64().unwrap() > 0);
+    assert!(bench["writeRate"].as_f64().unwrap() > 0.0);
     let bench: BackupRepositoryBenchmark = client
         .backup_repositories()
         .benchmark(&repo)

@@ -276,10 +276,23 @@ pub trait MarkdownTable: Collection {
     #[doc(hidden)]
     fn set_markdown(self) -> Self;
 
-    /// The collection as XO's Markdown table (`text/markdown`), for humans
-    /// and LLM prompts. It honours `filter` and `limit`.
+    /// The collection as XO's Markdown table (`text/markdown`) of whole
+    /// objects, for humans and LLM prompts. It honours `filter` and
+    /// `limit`; [`Typed::markdown`] gives a table of selected fields.
+    ///
+    /// `fields=*` is sent: without `fields` XO answers one href per line,
+    /// not a table (xo-server 5.207.2).
     fn markdown(self) -> impl Future<Output = Result<String>> + Send {
-        let request = self.set_markdown().request();
+        let request = self.set_fields("*".into()).set_markdown().request();
         async move { request.send_stream().await?.text().await }
+    }
+}
+
+impl<C: MarkdownTable> Typed<C> {
+    /// The selected fields as XO's Markdown table, one column per field
+    /// (see [`MarkdownTable::markdown`]).
+    pub async fn markdown(self) -> Result<String> {
+        let request = self.builder.set_markdown().request();
+        request.send_stream().await?.text().await
     }
 }

@@ -21,5 +21,5 @@ pub use events::{Change, Event, EventStream, EventStreamBuilder, Reconnected};
 pub use filter::{Cmp, Filter};
 pub use task::{
     Action, FinishedTask, SyncOutcome, Task, TaskChanges, TaskError, TaskEvent, TaskFailure,
-    TaskOutput, TaskState, WatchTasks, task_output_from_json,
+    TaskOutput, TaskState, UPDATES_RECHECK, WATCH_HEAD_GRACE, WatchTasks, task_output_from_json,
 };

@@ -99,6 +99,20 @@ pub(super) static DEFECTS: &[Defect] = &[
         },
         pointer: byte_pointer,
     },
+    Defect {
+        id: "backup-repository-error-string",
+        what: "a backup repository's `error` is declared an object; XO creates every \
+               repository with `error: \"\"` (a string; later an object, or no member): \
+               recorded from xo-server 5.207.2 in conformance/real/corpus.jsonl",
+        applies: |c| {
+            c.template
+                .is_some_and(|t| t.starts_with("/backup-repositories"))
+                && c.finding.side == Side::Response
+                && c.finding.location.ends_with(".error")
+                && c.finding.message.contains("object")
+        },
+        pointer: content_pointer,
+    },
 ];
 
 pub(super) fn known_defect(c: &FindingCtx) -> Option<&'static Defect> {
@@ -185,6 +199,27 @@ mod tests {
         );
         assert_eq!(
             id(Method::GET, "/vdis/{id}", "", "application/json", &byte),
+            None
+        );
+        let repo_error = finding("response.body.0.error", "must be object");
+        assert_eq!(
+            id(
+                Method::GET,
+                "/backup-repositories",
+                "fields=*",
+                "application/json",
+                &repo_error
+            ),
+            Some("backup-repository-error-string")
+        );
+        assert_eq!(
+            id(
+                Method::GET,
+                "/vms",
+                "fields=*",
+                "application/json",
+                &repo_error
+            ),
             None
         );
         let other = finding("response.body.name_label", "must be string");
