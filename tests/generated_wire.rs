@@ -301,7 +301,7 @@ fn cases(c: &xo_sdk::Client) -> Vec<Case> {
             ),
             reply: with_type("text/markdown; charset=utf-8", MARKDOWN),
             method: "GET",
-            target: "/rest/v0/vms/v1/alarms?markdown=true",
+            target: "/rest/v0/vms/v1/alarms?fields=*&markdown=true",
             body: None,
         },
         Case {
