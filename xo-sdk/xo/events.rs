@@ -637,7 +637,7 @@ fn is_permanent(e: &Error) -> bool {
 }
 
 /// Turn one complete frame into an item, or nothing (a ping).
-fn event_of(frame: Frame) -> Option<Result<Event>> {
+pub(crate) fn event_of(frame: Frame) -> Option<Result<Event>> {
     let kind = frame.event.as_str();
     if kind == "ping" {
         return None;
@@ -679,7 +679,7 @@ fn event_of(frame: Frame) -> Option<Result<Event>> {
 
 /// One dispatched server-sent event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Frame {
+pub(crate) struct Frame {
     /// The `event:` name (`message` when none was given).
     event: String,
     /// The `data:` lines joined with `\n`.
@@ -692,7 +692,7 @@ struct Frame {
 /// colon is dropped; a leading byte-order mark is skipped. Memory is
 /// bounded by [`NDJSON_MAX_LINE`] per event.
 #[derive(Debug, Default)]
-struct SseDecoder {
+pub(crate) struct SseDecoder {
     /// Bytes of the line not finished yet.
     line: Vec<u8>,
     /// The last line ended with CR: a following LF belongs to it.
@@ -705,7 +705,7 @@ struct SseDecoder {
 }
 
 impl SseDecoder {
-    fn push(&mut self, mut bytes: &[u8]) -> std::result::Result<(), &'static str> {
+    pub(crate) fn push(&mut self, mut bytes: &[u8]) -> std::result::Result<(), &'static str> {
         if !self.started {
             // The byte-order mark may be split across chunks: wait for 3 bytes.
             self.line.extend_from_slice(bytes);
@@ -797,7 +797,7 @@ impl SseDecoder {
         Ok(())
     }
 
-    fn next_frame(&mut self) -> Option<Frame> {
+    pub(crate) fn next_frame(&mut self) -> Option<Frame> {
         self.frames.pop_front()
     }
 }
