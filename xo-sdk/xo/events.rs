@@ -13,6 +13,33 @@
 //! [`Event::Reconnected`], because changes made while it was away are
 //! **not** replayed: re-read what you track when you see it.
 //!
+//! # Reconnection policy
+//!
+//! Every reconnection waits first, so that a server (or a proxy) that
+//! accepts the stream and drops it at once is never hammered:
+//!
+//! * the pause before a reconnection is
+//!   [`reconnect_backoff`](EventStreamBuilder::reconnect_backoff)'s initial
+//!   value (default [`DEFAULT_RECONNECT_BACKOFF`], 250 ms) doubled per
+//!   *unhealthy* reconnection in a row, capped (default
+//!   [`DEFAULT_RECONNECT_BACKOFF_MAX`], 10 s), and jittered between half and
+//!   all of that value;
+//! * a connection is *healthy* once it delivered an event (an object
+//!   change, or any event other than `init` and `ping`), or stayed open
+//!   for [`healthy_after`](EventStreamBuilder::healthy_after) (default
+//!   [`DEFAULT_HEALTHY_AFTER`], 30 s: one of XO's pings). Only a healthy
+//!   connection resets the backoff and the count of reconnections;
+//! * [`max_reconnects`](EventStreamBuilder::max_reconnects) bounds the
+//!   reconnections in a row that did not become healthy: a failed attempt,
+//!   and a connection that opened (`init`, subscriptions) but was lost
+//!   before it was healthy, both count. Past it the stream ends with the
+//!   last error;
+//! * a new `init` on the same connection (XO gave it a new id: the
+//!   subscriptions are gone) is a reconnection too, and follows the same
+//!   rules;
+//! * a 401 on reconnection is final only when three come in a row: XO
+//!   refuses a valid token for a moment after it restarts.
+//!
 //! ```no_run
 //! # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
 //! use futures::TryStreamExt;
@@ -55,14 +82,20 @@ use super::task::{backoff, is_transient};
 use crate::runtime::{ByteStream, CallSite, Client, NDJSON_MAX_LINE};
 use crate::{Error, Result};
 
-/// Default number of reconnection attempts in a row before the stream
-/// gives up.
+/// Default number of reconnections in a row that do not become healthy
+/// (see [`DEFAULT_HEALTHY_AFTER`]) before the stream gives up.
 pub const DEFAULT_MAX_RECONNECTS: u32 = 5;
-/// Default first pause between reconnection attempts (it doubles per
-/// failed attempt, with jitter).
+/// Default pause before the first reconnection after a healthy connection
+/// (it doubles per unhealthy reconnection in a row; each pause is jittered
+/// between half and all of its value).
 pub const DEFAULT_RECONNECT_BACKOFF: Duration = Duration::from_millis(250);
 /// Default longest pause between reconnection attempts.
 pub const DEFAULT_RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(10);
+/// Default time after which an open connection counts as healthy even if
+/// it delivered no event (one of XO's 30 s pings): a connection lost
+/// earlier, having delivered nothing but `init` and pings, is an unhealthy
+/// reconnection.
+pub const DEFAULT_HEALTHY_AFTER: Duration = Duration::from_secs(30);
 /// Default longest silence (no event, no `ping`) before the connection is
 /// taken for dead and replaced: three of XO's 30 s pings.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -166,6 +199,7 @@ pub struct EventStreamBuilder {
     max_reconnects: u32,
     backoff: Duration,
     backoff_max: Duration,
+    healthy_after: Duration,
     idle_timeout: Option<Duration>,
 }
 
@@ -222,24 +256,36 @@ impl EventStreamBuilder {
         self.subscriptions.push(Subscription { collection, fields });
     }
 
-    /// How many reconnection attempts in a row are made before the stream
-    /// ends with the last error (default [`DEFAULT_MAX_RECONNECTS`]; `0`
-    /// never reconnects: a lost connection ends the stream with an error).
-    /// A connection that is lost before it delivered anything counts as a
-    /// failed attempt, so a server that keeps dropping new connections
-    /// cannot make the stream reconnect forever.
+    /// How many reconnections in a row that do not become healthy are made
+    /// before the stream ends with the last error (default
+    /// [`DEFAULT_MAX_RECONNECTS`]; `0` never reconnects: a lost connection
+    /// ends the stream with an error). A failed attempt counts, and so does
+    /// a connection that opened but was lost before it was healthy (see
+    /// [`healthy_after`](Self::healthy_after)), so a server that keeps
+    /// dropping new connections cannot make the stream reconnect forever.
     pub fn max_reconnects(mut self, attempts: u32) -> Self {
         self.max_reconnects = attempts;
         self
     }
 
-    /// The pause before the second attempt in a row (the first is made at
-    /// once), doubling per attempt up to `max`; each pause is jittered
-    /// between half and all of its value. Defaults
-    /// [`DEFAULT_RECONNECT_BACKOFF`] and [`DEFAULT_RECONNECT_BACKOFF_MAX`].
+    /// The pause before every reconnection: `initial` after a healthy
+    /// connection, doubling per unhealthy reconnection in a row up to
+    /// `max`; each pause is jittered between half and all of its value.
+    /// Defaults [`DEFAULT_RECONNECT_BACKOFF`] and
+    /// [`DEFAULT_RECONNECT_BACKOFF_MAX`].
     pub fn reconnect_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.backoff = initial;
         self.backoff_max = max.max(initial);
+        self
+    }
+
+    /// How long a connection must stay open to count as healthy when it
+    /// delivers no event (default [`DEFAULT_HEALTHY_AFTER`]); a connection
+    /// that delivers an event is healthy at once. Losing a healthy
+    /// connection resets the backoff and the count of
+    /// [`max_reconnects`](Self::max_reconnects).
+    pub fn healthy_after(mut self, duration: Duration) -> Self {
+        self.healthy_after = duration;
         self
     }
 
@@ -262,6 +308,7 @@ impl EventStreamBuilder {
             max_reconnects: self.max_reconnects,
             backoff: self.backoff,
             backoff_max: self.backoff_max,
+            healthy_after: self.healthy_after,
             idle_timeout: self.idle_timeout,
         });
         let conn = Connection::open(&config).await?;
@@ -270,7 +317,7 @@ impl EventStreamBuilder {
             config,
             conn: Some(conn),
             queue: VecDeque::new(),
-            failures: 0,
+            unhealthy: 0,
             cause: String::new(),
             last_error: None,
             done: false,
@@ -294,6 +341,7 @@ struct Config {
     max_reconnects: u32,
     backoff: Duration,
     backoff_max: Duration,
+    healthy_after: Duration,
     idle_timeout: Option<Duration>,
 }
 
@@ -325,6 +373,7 @@ impl EventStream {
             max_reconnects: DEFAULT_MAX_RECONNECTS,
             backoff: DEFAULT_RECONNECT_BACKOFF,
             backoff_max: DEFAULT_RECONNECT_BACKOFF_MAX,
+            healthy_after: DEFAULT_HEALTHY_AFTER,
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
         }
     }
@@ -369,7 +418,9 @@ struct Connection {
     id: String,
     body: ByteStream,
     decoder: SseDecoder,
-    /// Whether anything arrived after the subscriptions were made.
+    /// When it was subscribed (or got its last `init`).
+    since: tokio::time::Instant,
+    /// Whether it delivered an event (not `init`, not `ping`) since then.
     delivered: bool,
 }
 
@@ -381,6 +432,7 @@ impl Connection {
             id: String::new(),
             body,
             decoder: SseDecoder::default(),
+            since: tokio::time::Instant::now(),
             delivered: false,
         };
         loop {
@@ -400,7 +452,14 @@ impl Connection {
             }
         }
         subscribe_all(config, &conn.id).await?;
+        conn.since = tokio::time::Instant::now();
         Ok(conn)
+    }
+
+    /// Whether the connection delivered an event or stayed open long
+    /// enough (see the module's reconnection policy).
+    fn healthy(&self, config: &Config) -> bool {
+        self.delivered || self.since.elapsed() >= config.healthy_after
     }
 
     /// The next complete frame; `None` when the server ended the stream.
@@ -469,9 +528,9 @@ struct Machine {
     config: Arc<Config>,
     conn: Option<Connection>,
     queue: VecDeque<Result<Event>>,
-    /// Failed connection attempts in a row (a connection lost before it
-    /// delivered anything counts as one).
-    failures: u32,
+    /// Reconnections since the last healthy connection: failed attempts,
+    /// and connections lost (or re-initialised) before they were healthy.
+    unhealthy: u32,
     /// Why the last connection ended.
     cause: String,
     /// The last error seen, returned when the stream gives up.
@@ -494,13 +553,14 @@ impl Machine {
             };
             match conn.next_frame(self.config.idle_timeout).await {
                 Ok(Some(frame)) => {
-                    conn.delivered = true;
-                    self.failures = 0;
                     if frame.event == "init" {
                         // A new connection id on the same stream: the old
                         // subscriptions are gone.
                         self.reinit(&frame.data).await;
                     } else if let Some(item) = event_of(frame) {
+                        if item.is_ok() {
+                            conn.delivered = true;
+                        }
                         return Some(item);
                     }
                 }
@@ -514,17 +574,40 @@ impl Machine {
         tracing::debug!(%cause, "event stream lost");
         self.last_error = error;
         if let Some(conn) = self.conn.take() {
-            if !conn.delivered {
-                self.failures += 1;
+            if conn.healthy(&self.config) {
+                self.unhealthy = 0;
             }
         }
         self.cause = cause;
     }
 
+    /// The pause before the next reconnection (the `unhealthy`-th in a
+    /// row, counting it).
+    fn pause(&self) -> Duration {
+        backoff(self.config.backoff, self.config.backoff_max, self.unhealthy)
+    }
+
     async fn reinit(&mut self, data: &str) {
+        let Some(conn) = self.conn.as_ref() else {
+            return;
+        };
+        // A reconnection made by the server: the same policy applies.
+        if conn.healthy(&self.config) {
+            self.unhealthy = 0;
+        }
+        if self.unhealthy >= self.config.max_reconnects {
+            self.lost(
+                "the server started new connections (`init`) too often".to_owned(),
+                None,
+            );
+            return;
+        }
+        self.unhealthy += 1;
+        tokio::time::sleep(self.pause()).await;
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
+        conn.delivered = false;
         let result = match init_id(data) {
             Ok(id) => {
                 conn.id = id;
@@ -534,6 +617,7 @@ impl Machine {
         };
         match result {
             Ok(()) => {
+                conn.since = tokio::time::Instant::now();
                 let id = conn.id.clone();
                 self.set_connection_id(&id);
                 self.queue.push_back(Ok(Event::Reconnected(Reconnected {
@@ -559,14 +643,14 @@ impl Machine {
         // on reconnection is final only when it repeats.
         let mut refusals = 0;
         loop {
-            if self.failures >= self.config.max_reconnects {
+            if self.unhealthy >= self.config.max_reconnects {
                 self.done = true;
                 return Err(self.give_up());
             }
-            if self.failures > 0 {
-                let pause = backoff(self.config.backoff, self.config.backoff_max, self.failures);
-                tokio::time::sleep(pause).await;
-            }
+            // Every attempt waits, the first one too: a connection lost
+            // at once must not make a hot loop.
+            self.unhealthy += 1;
+            tokio::time::sleep(self.pause()).await;
             attempts += 1;
             match Connection::open(&self.config).await {
                 Ok(conn) => {
@@ -589,7 +673,6 @@ impl Machine {
                         refusals += 1;
                     }
                     tracing::debug!(error = %e, attempts, "event stream reconnection failed");
-                    self.failures += 1;
                     self.cause = e.to_string();
                     self.last_error = Some(e);
                 }
@@ -603,7 +686,7 @@ impl Machine {
         self.last_error.take().unwrap_or_else(|| {
             decode_error(
                 format!(
-                    "the event stream was lost and not reopened ({} reconnection attempts allowed): {cause}",
+                    "the event stream was lost and not reopened ({} reconnections in a row allowed without a healthy connection): {cause}",
                     self.config.max_reconnects
                 ),
                 "",

@@ -58,6 +58,11 @@ const WAIT_MAX_FAILURES: u32 = 5;
 const WAIT_BACKOFF_INITIAL: Duration = Duration::from_millis(100);
 /// Longest pause between two long-polls.
 const WAIT_BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// A task watch request that ends (read-idle timeout) sooner than this
+/// after it was sent is a fast failure: the watch is opened again only after
+/// a pause ([`WAIT_BACKOFF_INITIAL`] doubling per fast failure in a row up
+/// to [`WAIT_BACKOFF_MAX`], jittered), never in a hot loop.
+const WATCH_FAST_FAILURE: Duration = Duration::from_secs(1);
 /// First pause when the server answers `wait=true` with a pending task (a
 /// server or proxy that does not long-poll): the wait becomes polling.
 const POLL_INTERVAL_INITIAL: Duration = Duration::from_millis(500);
@@ -1110,7 +1115,12 @@ pub trait WatchTasks: Sized + Send + 'static {
     /// can come before the action whose task it watches, or after it. A
     /// refusal that XO sends at once (401, 403, 422) is this call's error.
     /// While no task changes, the client's read timeout ends the wait for
-    /// XO's answer: the watch is then opened again, without an error item.
+    /// XO's answer: the watch is then opened again, without an error item,
+    /// at once when the wait lasted at least a second; after a pause (100
+    /// ms doubling per such re-open in a row, up to 5 s, jittered) when it
+    /// ended sooner (a very short read timeout, or a server or proxy that
+    /// times the request out at once), so the watch never spins. Changes
+    /// made during a pause are not seen.
     ///
     /// ```no_run
     /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
@@ -1160,9 +1170,17 @@ pub struct TaskChanges {
     /// times out; `None` when it cannot be sent twice.
     request: Option<Request>,
     site: CallSite,
+    /// When the current watch request was sent.
+    sent: tokio::time::Instant,
+    /// Re-opens in a row after a request that ended sooner than
+    /// [`WATCH_FAST_FAILURE`].
+    fast_failures: u32,
 }
 
 enum WatchState {
+    /// Waiting before the watch is opened again: the last request ended
+    /// too fast.
+    Pausing(Pin<Box<tokio::time::Sleep>>),
     /// Sent; XO has not answered yet.
     Opening(tokio::task::JoinHandle<Result<crate::runtime::ByteStream>>),
     Open(NdjsonStream<Value>),
@@ -1176,7 +1194,38 @@ impl TaskChanges {
             state: WatchState::Opening(tokio::spawn(request.send_stream())),
             request: again,
             site,
+            sent: tokio::time::Instant::now(),
+            fast_failures: 0,
         }
+    }
+
+    /// XO did not answer before the read timeout: open the watch again, at
+    /// once if the wait was long, after a growing pause if it was not.
+    fn reopen_later(&mut self) {
+        if self.sent.elapsed() >= WATCH_FAST_FAILURE {
+            self.fast_failures = 0;
+            self.reopen();
+        } else {
+            self.fast_failures = self.fast_failures.saturating_add(1);
+            let pause = backoff(WAIT_BACKOFF_INITIAL, WAIT_BACKOFF_MAX, self.fast_failures);
+            tracing::debug!(
+                ?pause,
+                fast_failures = self.fast_failures,
+                "task watch timed out fast; pausing before opening it again"
+            );
+            self.state = WatchState::Pausing(Box::pin(tokio::time::sleep(pause)));
+        }
+    }
+
+    /// Send the watch request again.
+    fn reopen(&mut self) {
+        let Some(request) = self.request.take() else {
+            self.state = WatchState::Done;
+            return;
+        };
+        self.request = request.try_clone();
+        self.sent = tokio::time::Instant::now();
+        self.state = WatchState::Opening(tokio::spawn(request.send_stream()));
     }
 
     /// Wait up to `grace` for XO's answer; its error if it is a refusal.
@@ -1232,6 +1281,10 @@ impl Stream for TaskChanges {
         loop {
             match &mut self.state {
                 WatchState::Done => return Poll::Ready(None),
+                WatchState::Pausing(sleep) => {
+                    std::task::ready!(sleep.as_mut().poll(cx));
+                    self.reopen();
+                }
                 WatchState::Opening(handle) => {
                     let joined = std::task::ready!(Pin::new(handle).poll(cx));
                     match joined {
@@ -1240,11 +1293,7 @@ impl Stream for TaskChanges {
                         // answered, which is not an error. Ask again.
                         Ok(Err(Error::Timeout {
                             what: "read idle", ..
-                        })) if self.request.is_some() => {
-                            let request = self.request.take().expect("checked above");
-                            let site = self.site.clone();
-                            *self = TaskChanges::open(request, site);
-                        }
+                        })) if self.request.is_some() => self.reopen_later(),
                         Ok(Err(e)) => {
                             self.state = WatchState::Done;
                             return Poll::Ready(Some(Err(e)));
@@ -1281,6 +1330,7 @@ fn stopped(join: tokio::task::JoinError) {
 impl fmt::Debug for TaskChanges {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
+            WatchState::Pausing(_) => "pausing before opening again",
             WatchState::Opening(_) => "waiting for XO's answer",
             WatchState::Open(_) => "open",
             WatchState::Done => "ended",
