@@ -422,6 +422,9 @@ pub struct ByteStream {
     timers: Option<Box<Timers>>,
     timeout_label: &'static str,
     progress: Option<Box<ProgressFn>>,
+    /// The answer size cap of the call, for [`collect`](Self::collect) and
+    /// [`text`](Self::text) (streaming has no cap).
+    max_collect: u64,
     done: bool,
 }
 
@@ -456,8 +459,16 @@ impl ByteStream {
             }),
             timeout_label,
             progress: None,
+            max_collect: super::client::DEFAULT_MAX_ANSWER_SIZE,
             done: false,
         }
+    }
+
+    /// The answer size cap of [`collect`](Self::collect) and
+    /// [`text`](Self::text) (the call's).
+    pub(crate) fn with_max_collect(mut self, cap: u64) -> Self {
+        self.max_collect = cap;
+        self
     }
 
     /// The length the server announced, if it sent one (Xen Orchestra
@@ -596,22 +607,41 @@ impl ByteStream {
         super::ndjson::NdjsonStream::new(self)
     }
 
-    /// Collect the whole body as UTF-8 text. Only for small bodies.
+    /// Collect the whole body as UTF-8 text. Only for small bodies: the
+    /// call's answer size cap applies, as to [`collect`](Self::collect).
     pub async fn text(self) -> Result<String> {
         let site = self.site.clone();
         let bytes = self.collect().await?;
-        String::from_utf8(bytes.to_vec()).map_err(|e| Error::Decode {
+        String::from_utf8(Vec::from(bytes)).map_err(|e| Error::Decode {
             site,
-            reason: format!("the body is not UTF-8: {e}"),
+            reason: format!("the body is not UTF-8: {}", e.utf8_error()),
             excerpt: super::wire::excerpt(e.as_bytes()),
         })
     }
 
-    /// Collect the whole body in memory. Only for small bodies.
+    /// Collect the whole body in memory. Only for small bodies: a body
+    /// larger than the call's answer size cap
+    /// ([`ClientBuilder::max_answer_size`](super::ClientBuilder::max_answer_size),
+    /// [`CallOptions::max_answer_size`](super::CallOptions::max_answer_size))
+    /// fails with [`Error::AnswerTooLarge`] as soon as it is known to be:
+    /// from its `Content-Length`, or when the bytes received pass the cap.
     pub async fn collect(mut self) -> Result<Bytes> {
-        let mut buf = Vec::new();
+        let limit = self.max_collect;
+        let too_large = |site: &CallSite, declared| Error::AnswerTooLarge {
+            site: site.clone(),
+            limit,
+            declared,
+        };
+        if let Some(n) = self.content_length.filter(|&n| n > limit) {
+            return Err(too_large(&self.site, Some(n)));
+        }
+        let mut buf = Vec::with_capacity(initial_capacity(self.content_length, limit));
         while let Some(chunk) = self.next().await {
-            buf.extend_from_slice(&chunk?);
+            let chunk = chunk?;
+            if (buf.len() + chunk.len()) as u64 > limit {
+                return Err(too_large(&self.site, self.content_length));
+            }
+            buf.extend_from_slice(&chunk);
         }
         Ok(Bytes::from(buf))
     }
@@ -620,6 +650,14 @@ impl ByteStream {
         self.done = true;
         Poll::Ready(Some(Err(e)))
     }
+}
+
+/// The capacity to reserve for a buffered answer: its announced length
+/// (already checked against the cap), at most 64 MiB up front, since the
+/// announcement may be a lie and the rest arrives in large chunks anyway.
+pub(crate) fn initial_capacity(content_length: Option<u64>, limit: u64) -> usize {
+    const MAX_RESERVE: u64 = 64 << 20;
+    usize::try_from(content_length.unwrap_or(0).min(limit).min(MAX_RESERVE)).unwrap_or(0)
 }
 
 /// Write buffer of [`ByteStream::save_to`]: network chunks are often small,

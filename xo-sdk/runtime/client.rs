@@ -38,6 +38,17 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// answer. It bounds a dead connection, not a long transfer.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Default cap on an answer read into memory: 256 MiB.
+///
+/// The largest answers a big Xen Orchestra gives are whole collections with
+/// every field (`fields=*`). A VM object of xo-sim is 1.9 KiB of JSON (at
+/// most 2.0 KiB), of a real XO a few KiB, up to some 20 KiB with many
+/// snapshots, disks and `xenStoreData`: 10,000 VMs make 20 to 200 MiB. The
+/// cap leaves room for that and stops a broken or hostile answer long
+/// before it can exhaust memory. Beyond it, read collections as streams.
+/// See [`ClientBuilder::max_answer_size`].
+pub const DEFAULT_MAX_ANSWER_SIZE: u64 = 256 << 20;
+
 /// A secret string that never shows itself in `Debug` output (and has no
 /// `Display`).
 #[derive(Clone, PartialEq, Eq)]
@@ -97,6 +108,9 @@ pub(crate) struct ClientInner {
     /// raw body (see [`ClientInner::transfer_http`]); `None` for a
     /// caller-supplied client, whose own settings apply.
     pub(crate) idle_timeout: Option<Duration>,
+    /// The largest answer read into memory (see
+    /// [`ClientBuilder::max_answer_size`]).
+    pub(crate) max_answer_size: u64,
     transfer: TransferHttp,
 }
 
@@ -193,6 +207,7 @@ impl Client {
             root_pems: Vec::new(),
             accept_invalid_certs: false,
             retry: RetryConfig::default(),
+            max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
         }
     }
 
@@ -233,6 +248,7 @@ pub struct ClientBuilder {
     root_pems: Vec<Vec<u8>>,
     accept_invalid_certs: bool,
     retry: RetryConfig,
+    max_answer_size: u64,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -247,6 +263,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("extra_root_pems", &self.root_pems.len())
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("retry", &self.retry)
+            .field("max_answer_size", &self.max_answer_size)
             .finish()
     }
 }
@@ -384,6 +401,24 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest answer read into memory, in bytes (default
+    /// [`DEFAULT_MAX_ANSWER_SIZE`], 256 MiB). Every answer that is decoded
+    /// whole (a typed object or list, an action's result, a Markdown
+    /// table) is read up to this size: a bigger one fails with
+    /// [`Error::AnswerTooLarge`] before it is read (when its
+    /// `Content-Length` says so) or as soon as the cap is passed, so that a
+    /// broken or hostile server cannot make the client buffer gigabytes.
+    /// Memory stays within the cap plus one network chunk.
+    ///
+    /// Streamed answers have no cap: exports ([`ByteStream`](super::ByteStream)),
+    /// a collection's `stream()` (newline-delimited JSON, each line at most
+    /// [`NDJSON_MAX_LINE`](super::NDJSON_MAX_LINE)). One call can change the
+    /// cap with [`CallOptions::max_answer_size`](super::CallOptions::max_answer_size).
+    pub fn max_answer_size(mut self, bytes: u64) -> Self {
+        self.max_answer_size = bytes;
+        self
+    }
+
     /// Build the client.
     pub fn build(self) -> Result<Client> {
         if self.credential_conflict {
@@ -427,6 +462,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 timeout_label,
                 idle_timeout,
+                max_answer_size: self.max_answer_size,
                 transfer,
             }),
         })

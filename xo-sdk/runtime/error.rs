@@ -100,14 +100,41 @@ pub enum Error {
         reason: &'static str,
     },
     /// The response body could not be decoded.
-    #[error("{site}: cannot decode response: {reason}; body starts: {excerpt:?}")]
+    #[error(
+        "{site}: cannot decode response: {}; body starts: {}",
+        super::wire::bounded_text(.reason),
+        fmt_excerpt(.excerpt)
+    )]
     Decode {
         /// Where the call was going.
         site: CallSite,
-        /// Why decoding failed.
+        /// Why decoding failed, at most 1 KiB
+        /// ([`wire::MAX_ERROR_TEXT`](super::wire::MAX_ERROR_TEXT)): the
+        /// decoder's message is cut, since it may quote the offending value.
         reason: String,
-        /// The first bytes of the body (bounded, lossy UTF-8).
+        /// The first bytes of the body (at most 512 bytes, lossy UTF-8).
         excerpt: String,
+    },
+    /// A buffered answer is larger than the answer size cap
+    /// ([`ClientBuilder::max_answer_size`](super::ClientBuilder::max_answer_size),
+    /// [`CallOptions::max_answer_size`](super::CallOptions::max_answer_size)).
+    /// Reading stopped at the cap (or before the first byte, when the
+    /// `Content-Length` said so) and the connection was closed. A big
+    /// collection is better read as a stream (`stream()`, one object at a
+    /// time); an export always is.
+    #[error(
+        "{site}: the answer is larger than the cap of {limit} bytes{}; read it as a stream \
+         (a collection's stream()) or raise the cap (ClientBuilder::max_answer_size, \
+         CallOptions::max_answer_size)",
+        fmt_declared(*.declared)
+    )]
+    AnswerTooLarge {
+        /// Where the call was going.
+        site: CallSite,
+        /// The cap, in bytes.
+        limit: u64,
+        /// The length the server announced (`Content-Length`), if it did.
+        declared: Option<u64>,
     },
     /// A lookup by exact name found no object, or several.
     #[error("{site}: {found} objects named {name:?} (expected exactly one)")]
@@ -157,6 +184,20 @@ fn fmt_message(e: &ApiError) -> String {
         out.push(if c.is_control() { ' ' } else { c });
     }
     out
+}
+
+/// The excerpt of a body, quoted and escaped, at most
+/// [`MAX_ERROR_TEXT`](super::wire::MAX_ERROR_TEXT) bytes: escaping can make
+/// 512 bytes of control characters six times longer.
+fn fmt_excerpt(excerpt: &str) -> String {
+    super::wire::bound(format!("{excerpt:?}"))
+}
+
+fn fmt_declared(declared: Option<u64>) -> String {
+    match declared {
+        Some(n) => format!(" (Content-Length: {n})"),
+        None => String::new(),
+    }
 }
 
 /// One line for a transport error: reqwest's own message is vague
@@ -236,6 +277,11 @@ impl Error {
         self.code() == Some("unavailable")
     }
 
+    /// A buffered answer was larger than the answer size cap.
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, Error::AnswerTooLarge { .. })
+    }
+
     /// A timeout elapsed.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Timeout { .. })
@@ -254,6 +300,7 @@ impl Error {
             | Error::Timeout { site, .. }
             | Error::Redirect { site, .. }
             | Error::Decode { site, .. }
+            | Error::AnswerTooLarge { site, .. }
             | Error::Lookup { site, .. }
             | Error::InvalidArgument { site, .. } => Some(site.tool),
             Error::Config(_) | Error::Io(_) => None,

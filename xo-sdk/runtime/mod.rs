@@ -24,6 +24,12 @@
 //!   length must be accepted explicitly); a binary answer is a
 //!   [`ByteStream`] that can be saved to a file atomically. Both report
 //!   [`Progress`]; dropping either stops the transfer.
+//! * **Answer size.** An answer read whole into memory is capped
+//!   ([`DEFAULT_MAX_ANSWER_SIZE`], 256 MiB; see
+//!   [`ClientBuilder::max_answer_size`]): a bigger one is an
+//!   [`Error::AnswerTooLarge`], refused from its `Content-Length` or as soon
+//!   as the cap is passed. Error texts taken from an answer are bounded too
+//!   (1 KiB), whatever the answer holds.
 //! * **Tracing.** One `api_call` span per call (DEBUG level) with `tool`,
 //!   `method`, `path` (the template), `status`, `attempt` and `elapsed_ms`;
 //!   events for responses, failures, retries and redirects. Never a URL,
@@ -45,8 +51,8 @@ pub mod wire;
 
 pub use body::{Body, ByteStream};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ENV_CA_CERT,
-    ENV_INSECURE, ENV_TOKEN, ENV_URL, Secret, USER_AGENT, http_client_builder,
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_READ_TIMEOUT,
+    ENV_CA_CERT, ENV_INSECURE, ENV_TOKEN, ENV_URL, Secret, USER_AGENT, http_client_builder,
 };
 pub use error::{ApiError, CallSite, Error, Result, default_code_for_status};
 pub use ndjson::{MAX_LINE as NDJSON_MAX_LINE, NdjsonStream};

@@ -66,7 +66,8 @@ impl<T: DeserializeOwned> NdjsonStream<T> {
         }
         Some(serde_json::from_slice(line).map_err(|e| Error::Decode {
             site: self.body.site().clone(),
-            reason: format!("NDJSON line: {e}"),
+            // serde_json quotes the offending value, which can be huge.
+            reason: wire::bound(format!("NDJSON line: {e}")),
             excerpt: wire::excerpt(line),
         }))
     }

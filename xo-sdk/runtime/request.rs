@@ -250,6 +250,13 @@ impl Request {
         self
     }
 
+    /// The answer size cap of this call.
+    fn max_answer_size(&self) -> u64 {
+        self.options
+            .max_answer_size
+            .unwrap_or(self.client.inner.max_answer_size)
+    }
+
     fn invalid(&self, name: impl Into<String>, reason: impl Into<String>) -> Error {
         Error::InvalidArgument {
             site: self.site(),
@@ -499,12 +506,16 @@ impl Request {
         }
     }
 
-    /// Send the request and hand back the response body as a stream.
+    /// Send the request and hand back the response body as a stream. The
+    /// answer size cap applies only if the stream is collected
+    /// ([`ByteStream::collect`], [`ByteStream::text`]).
     pub async fn send_stream(self) -> Result<ByteStream> {
         let label = self.client.inner.timeout_label;
+        let cap = self.max_answer_size();
         match self.dispatch(Want::Stream).await? {
             (Reply::Stream(resp, idle), site, deadline) => {
-                Ok(ByteStream::from_response(resp, site, deadline, label, idle))
+                Ok(ByteStream::from_response(resp, site, deadline, label, idle)
+                    .with_max_collect(cap))
             }
             (_, site, _) => Err(internal(site)),
         }
@@ -614,7 +625,8 @@ async fn send_loop(
                         Want::Full => Some(resp.headers().clone()),
                         Want::Body => None,
                     };
-                    match read_body(resp, idle, inner.timeout_label).await {
+                    let cap = req.max_answer_size();
+                    match read_body(resp, idle, inner.timeout_label, cap).await {
                         Ok(body) => {
                             return Ok(match kept {
                                 Some(headers) => Reply::Full {
@@ -645,6 +657,14 @@ async fn send_loop(
                                 what,
                             });
                         }
+                        Err(BodyError::TooLarge { declared }) => {
+                            // Never retried: the same answer would come again.
+                            return Err(Error::AnswerTooLarge {
+                                site: site.clone(),
+                                limit: cap,
+                                declared,
+                            });
+                        }
                     }
                 } else {
                     let retry_after = retry_after_of(&resp, spec);
@@ -654,7 +674,13 @@ async fn send_loop(
             }
         };
         if retries >= max_retries
-            || !retry::is_retryable(spec, p.idempotency_key.is_some(), failure)
+            || !retry::is_retryable(
+                retry,
+                spec,
+                p.idempotency_key.is_some(),
+                failure,
+                retry_after.is_some(),
+            )
             || !p.body.can_send_again()
         {
             return Err(err);
@@ -787,7 +813,8 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8], site: &CallSite) ->
     };
     serde_json::from_slice(slice).map_err(|e| Error::Decode {
         site: site.clone(),
-        reason: e.to_string(),
+        // serde_json quotes the offending value, which can be huge.
+        reason: wire::bound(e.to_string()),
         excerpt: wire::excerpt(bytes),
     })
 }
@@ -797,6 +824,10 @@ enum BodyError {
     Transport(reqwest::Error),
     /// The runtime's own read-idle timeout (answers to uploads).
     Idle(&'static str),
+    /// The answer is larger than the cap (with its `Content-Length`).
+    TooLarge {
+        declared: Option<u64>,
+    },
 }
 
 /// One chunk of an answer, under the runtime's read-idle timeout when it
@@ -815,20 +846,45 @@ async fn next_chunk(
     }
 }
 
-/// Read a whole (successful) answer.
+/// Read a whole (successful) answer of at most `cap` bytes: an announced
+/// length over the cap is refused before reading, and reading stops at the
+/// first chunk that would pass it (the response is dropped, which closes
+/// the connection). Memory: the cap plus one network chunk.
 async fn read_body(
     mut resp: reqwest::Response,
     idle: Option<Duration>,
     label: &'static str,
+    cap: u64,
 ) -> std::result::Result<Bytes, BodyError> {
-    if idle.is_none() {
-        return resp.bytes().await.map_err(BodyError::Transport);
+    let declared = resp.content_length();
+    if declared.is_some_and(|n| n > cap) {
+        return Err(BodyError::TooLarge { declared });
     }
-    let mut body = Vec::new();
+    let mut received: u64 = 0;
+    // The common small answer is one chunk, returned as it is; a second
+    // chunk starts the buffer.
+    let mut first: Option<Bytes> = None;
+    let mut rest: Vec<u8> = Vec::new();
     while let Some(chunk) = next_chunk(&mut resp, idle, label).await? {
-        body.extend_from_slice(&chunk);
+        received += chunk.len() as u64;
+        if received > cap {
+            return Err(BodyError::TooLarge { declared });
+        }
+        if first.is_none() && rest.is_empty() {
+            first = Some(chunk);
+            continue;
+        }
+        if let Some(f) = first.take() {
+            let want = super::body::initial_capacity(declared, cap).max(f.len() + chunk.len());
+            rest.reserve(want);
+            rest.extend_from_slice(&f);
+        }
+        rest.extend_from_slice(&chunk);
     }
-    Ok(Bytes::from(body))
+    Ok(match first {
+        Some(f) => f,
+        None => Bytes::from(rest),
+    })
 }
 
 /// Read at most [`MAX_ERROR_BODY`] bytes of an error answer. A failure
@@ -884,7 +940,15 @@ async fn api_error(
                 .or_else(|| v.get("message"))
                 .or_else(|| v.get("error"))
                 .or_else(|| v.is_string().then_some(v))
-                .cloned();
+                .map(|m| match m {
+                    // Text is cut at 1 KiB; a structured message (XO's
+                    // field errors) is kept whole, within the 64 KiB of
+                    // the error body.
+                    serde_json::Value::String(text) => {
+                        serde_json::Value::String(wire::bounded_text(text))
+                    }
+                    other => other.clone(),
+                });
             let data = v.get("data").cloned();
             (message, data)
         }

@@ -15,8 +15,9 @@ use super::spec::{Backoff, ErrorPolicy, OperationSpec};
 /// How a client (or one call) retries failed requests.
 ///
 /// By default the operation's DADL policy applies (`retry_on`,
-/// `max_retries`, `backoff`, `initial_delay`, `terminal`), with these rules
-/// on top, which no configuration relaxes:
+/// `max_retries`, `backoff`, `initial_delay`, `terminal`; for Xen
+/// Orchestra: 429, 502, 503 and 504, 3 retries, exponential from 2 s), with
+/// these rules on top:
 ///
 /// * the delay before each retry is drawn uniformly from zero to the
 ///   backoff delay ("full jitter"), so that many clients failing together
@@ -25,15 +26,36 @@ use super::spec::{Backoff, ErrorPolicy, OperationSpec};
 ///   when it asks for more than [`RetryConfig::max_retry_after`] the error
 ///   is returned instead (its [`ApiError::retry_after`](super::ApiError::retry_after)
 ///   says how long the server wanted);
-/// * `GET`, `HEAD`, `PUT` and `DELETE` are retried on the policy's
-///   `retry_on` statuses and on connection errors;
-/// * `POST` and `PATCH` are retried only when the request provably was not
-///   processed: the connection could not be opened, or the answer was 429
-///   or 503 (and in `retry_on`). The operation's DADL `retry_unsafe`, or an
-///   idempotency key (DADL `idempotency`), lifts this restriction;
+/// * a request that is not idempotent (`POST`, `PATCH`) is sent again only
+///   when there is evidence that the server did not act on it, since
+///   sending it twice may run an action twice;
 /// * a streaming request body is never sent twice;
 /// * a timeout is never retried: the server is reachable but slow, and a
 ///   retry would multiply the wait.
+///
+/// Each row, for a status in the policy's `retry_on` (any other status, a
+/// `terminal` one in particular, is never retried):
+///
+/// | request | answer or failure | retried | why |
+/// | --- | --- | --- | --- |
+/// | `GET`, `HEAD`, `PUT`, `DELETE` | 429, 502, 503, 504 | yes | idempotent: doing it twice is doing it once |
+/// | `GET`, `HEAD`, `PUT`, `DELETE` | connection refused, reset or cut (the answer's body included) | yes | idempotent |
+/// | any | the connection could not be opened (refused, connect timeout) | yes | nothing was sent |
+/// | `POST`, `PATCH` | 429 | yes | a rate limiter refuses before the request is processed (RFC 6585) |
+/// | `POST`, `PATCH` | 503 with a `Retry-After` | yes | the server itself says it is refusing requests for a while (overload, maintenance: RFC 9110 §15.6.4) |
+/// | `POST`, `PATCH` | 503 without `Retry-After` | no, unless [`retry_unprocessed_503`](Self::retry_unprocessed_503) | proxies answer 503 when the upstream connection broke after the request was forwarded (Envoy's "upstream reset before headers"): XO may be running the action |
+/// | `POST`, `PATCH` | 502, 504 | no | a gateway forwarded the request: XO may have processed it |
+/// | `POST`, `PATCH` | connection reset or cut after sending | no | the request may have been processed |
+/// | `POST`, `PATCH` of an operation with DADL `retry_unsafe`, or an idempotency key | as `GET` | yes | the operation (or the server, by its key) makes a repeat harmless |
+/// | any | 500, 400, 401, 403, 404, 409, 422 | no | not in XO's `retry_on`: the same request gets the same answer |
+/// | any | read-idle, write-idle or total timeout | no | the server is slow, not gone |
+/// | any | TLS certificate rejected | no | the same certificate is rejected again |
+/// | streaming body (file, reader, stream) | anything | no | the body cannot be read twice |
+/// | any | `Retry-After` beyond [`max_retry_after`](Self::max_retry_after) | no | the error carries the pause asked for |
+/// | any | a 2xx answer that is too large or does not decode | no | asking again gets the same bytes |
+///
+/// With [`RetryConfig::disabled`] nothing is retried;
+/// [`max_retries`](Self::max_retries) only changes the budget.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryConfig {
     enabled: bool,
@@ -41,6 +63,7 @@ pub struct RetryConfig {
     initial_delay: Option<Duration>,
     max_delay: Duration,
     max_retry_after: Duration,
+    unprocessed_503: bool,
 }
 
 impl Default for RetryConfig {
@@ -51,6 +74,7 @@ impl Default for RetryConfig {
             initial_delay: None,
             max_delay: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(60),
+            unprocessed_503: false,
         }
     }
 }
@@ -93,6 +117,23 @@ impl RetryConfig {
     /// longer one ends the call with the error.
     pub fn max_retry_after(mut self, delay: Duration) -> Self {
         self.max_retry_after = delay;
+        self
+    }
+
+    /// Take every 503 as proof that the request was not processed, and
+    /// retry `POST` and `PATCH` on it like `GET` (default `false`: only a
+    /// 503 with a `Retry-After` is). Turn it on when nothing between the
+    /// client and Xen Orchestra answers 503 for a request it forwarded
+    /// (xo-server itself answers 503 only when it does not take requests).
+    ///
+    /// ```
+    /// use xo_sdk::runtime::{CallOptions, RetryConfig};
+    ///
+    /// let opts = CallOptions::new().retry(RetryConfig::new().retry_unprocessed_503(true));
+    /// # let _ = opts;
+    /// ```
+    pub fn retry_unprocessed_503(mut self, yes: bool) -> Self {
+        self.unprocessed_503 = yes;
         self
     }
 
@@ -209,8 +250,16 @@ pub(crate) enum Failure {
 }
 
 /// Whether a failure of `spec` may be retried at all (budget, body
-/// replayability and delays are checked by the caller).
-pub(crate) fn is_retryable(spec: &OperationSpec, has_idempotency_key: bool, f: Failure) -> bool {
+/// replayability and delays are checked by the caller). `retry_after`:
+/// the answer carried a valid `Retry-After`. The table of
+/// [`RetryConfig`] is this function.
+pub(crate) fn is_retryable(
+    config: &RetryConfig,
+    spec: &OperationSpec,
+    has_idempotency_key: bool,
+    f: Failure,
+    retry_after: bool,
+) -> bool {
     let unsafe_ok = spec.method.is_idempotent() || spec.retry_unsafe || has_idempotency_key;
     match f {
         Failure::NotSent => true,
@@ -220,9 +269,19 @@ pub(crate) fn is_retryable(spec: &OperationSpec, has_idempotency_key: bool, f: F
             let policy = spec.errors;
             policy.retry_on.contains(&s)
                 && !policy.terminal.contains(&s)
-                // 429 and 503 say the server did not act on the request.
-                && (unsafe_ok || s == 429 || s == 503)
+                && (unsafe_ok || not_processed(config, s, retry_after))
         }
+    }
+}
+
+/// Whether status `s` shows that a request was not acted upon: 429 (a rate
+/// limiter refuses before processing), 503 with a `Retry-After` (the
+/// server says it is not taking requests), any 503 when the caller says so.
+fn not_processed(config: &RetryConfig, s: u16, retry_after: bool) -> bool {
+    match s {
+        429 => true,
+        503 => retry_after || config.unprocessed_503,
+        _ => false,
     }
 }
 
@@ -245,6 +304,7 @@ pub struct CallOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: Option<RetryConfig>,
     pub(crate) idempotency_key: Option<String>,
+    pub(crate) max_answer_size: Option<u64>,
 }
 
 impl CallOptions {
@@ -275,6 +335,18 @@ impl CallOptions {
     /// `PATCH` any more permissive.
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// The largest answer this call reads into memory, in bytes, instead of
+    /// the client's [`max_answer_size`](super::ClientBuilder::max_answer_size)
+    /// (default [`DEFAULT_MAX_ANSWER_SIZE`](super::DEFAULT_MAX_ANSWER_SIZE),
+    /// 256 MiB). A bigger answer fails with
+    /// [`Error::AnswerTooLarge`](super::Error::AnswerTooLarge). Streamed
+    /// answers (exports, a collection's `stream()`) are not buffered and
+    /// have no such cap.
+    pub fn max_answer_size(mut self, bytes: u64) -> Self {
+        self.max_answer_size = Some(bytes);
         self
     }
 }
@@ -326,6 +398,42 @@ mod tests {
         for retry in 1..20 {
             assert!(cfg.backoff(&policy, retry) <= Duration::from_millis(50));
         }
+    }
+
+    #[test]
+    fn post_on_503_needs_evidence_or_consent() {
+        use super::super::spec::{HttpMethod, RequestBodyKind, ResponseKind};
+        static POLICY: ErrorPolicy = ErrorPolicy {
+            retry_on: &[429, 502, 503, 504],
+            ..ErrorPolicy::NONE
+        };
+        let op = |method| OperationSpec {
+            tool: "t",
+            method,
+            path: "/x",
+            access: None,
+            request_body: RequestBodyKind::None,
+            response: ResponseKind::Json,
+            errors: &POLICY,
+            idempotency: None,
+            retry_unsafe: false,
+            default_headers: &[],
+        };
+        let (get, post) = (op(HttpMethod::Get), op(HttpMethod::Post));
+        let def = RetryConfig::new();
+        let opt_in = RetryConfig::new().retry_unprocessed_503(true);
+        let s = Failure::Status;
+        assert!(is_retryable(&def, &get, false, s(503), false));
+        assert!(!is_retryable(&def, &post, false, s(503), false));
+        assert!(is_retryable(&def, &post, false, s(503), true));
+        assert!(is_retryable(&opt_in, &post, false, s(503), false));
+        assert!(is_retryable(&def, &post, false, s(429), false));
+        assert!(is_retryable(&def, &post, true, s(503), false));
+        for st in [500, 502, 504] {
+            assert!(!is_retryable(&opt_in, &post, false, s(st), true), "{st}");
+        }
+        assert!(!is_retryable(&def, &post, false, Failure::Broken, false));
+        assert!(is_retryable(&def, &post, false, Failure::NotSent, false));
     }
 
     #[test]

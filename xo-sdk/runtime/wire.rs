@@ -169,7 +169,39 @@ fn first_child(v: &serde_json::Value) -> Option<&serde_json::Value> {
     }
 }
 
-/// The first bytes of a body as lossy UTF-8, for error messages.
+/// Longest text an error carries from an answer (a decoder's reason, a
+/// server's message): 1 KiB, then `…`. serde_json quotes the offending
+/// value in its messages (`invalid type: string "…"`), and a hostile or
+/// broken server can make that value gigabytes long.
+pub const MAX_ERROR_TEXT: usize = 1024;
+
+/// `text` cut to at most [`MAX_ERROR_TEXT`] bytes (on a character
+/// boundary), with `…` when something was cut.
+pub fn bounded_text(text: &str) -> String {
+    if text.len() <= MAX_ERROR_TEXT {
+        return text.to_owned();
+    }
+    let mut end = MAX_ERROR_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 3);
+    out.push_str(&text[..end]);
+    out.push('…');
+    out
+}
+
+/// [`bounded_text`] of an owned string, without a copy when it is short.
+pub(crate) fn bound(text: String) -> String {
+    if text.len() <= MAX_ERROR_TEXT {
+        text
+    } else {
+        bounded_text(&text)
+    }
+}
+
+/// The first bytes of a body as lossy UTF-8, for error messages (at most
+/// 512 bytes of the body, then `…`).
 pub fn excerpt(bytes: &[u8]) -> String {
     const MAX: usize = 512;
     let cut = &bytes[..bytes.len().min(MAX)];
@@ -217,6 +249,21 @@ mod tests {
         assert_eq!(json_path(&v, "$.a[-1]"), Some(&json!(3)));
         assert_eq!(json_path(&v, "$.missing"), None);
         assert_eq!(json_path(&v, "$"), Some(&v));
+    }
+
+    #[test]
+    fn error_text_is_bounded_on_a_char_boundary() {
+        assert_eq!(bounded_text("short"), "short");
+        let long = "é".repeat(MAX_ERROR_TEXT);
+        let cut = bounded_text(&long);
+        assert!(
+            cut.len() <= MAX_ERROR_TEXT + '…'.len_utf8(),
+            "{}",
+            cut.len()
+        );
+        assert!(cut.ends_with('…'));
+        assert_eq!(bound("x".repeat(5000)).chars().count(), MAX_ERROR_TEXT + 1);
+        assert!(excerpt(&[b'a'; 4096]).len() <= 512 + 3);
     }
 
     #[test]
