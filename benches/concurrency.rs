@@ -57,10 +57,7 @@ fn main() {
         serve();
         return;
     }
-    let calls: usize = args
-        .first()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(10_000);
+    let calls: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3);
 
     let mut child = Command::new(std::env::current_exe().unwrap())

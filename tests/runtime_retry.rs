@@ -93,7 +93,13 @@ async fn delete_answered_502_then_204_takes_two_requests() {
 
 #[tokio::test]
 async fn post_answered_503_is_retried_because_it_was_not_processed() {
-    let server = Server::script(vec![Reply::status(503), Reply::json(201, r#"{"id":"s"}"#)]).await;
+    // A 503 with Retry-After: the server says it did not take the request
+    // (without one, a POST is sent once: tests/retry_table.rs).
+    let server = Server::script(vec![
+        Reply::status(503).with_header("Retry-After", "0"),
+        Reply::json(201, r#"{"id":"s"}"#),
+    ])
+    .await;
     start_vm(&client(&server)).await.expect("retry succeeds");
     assert_eq!(server.count(), 2);
     let reqs = server.requests();

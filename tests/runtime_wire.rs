@@ -697,7 +697,7 @@ async fn query_token_api_puts_the_token_in_the_query_and_keeps_it_on_redirect() 
 #[tokio::test]
 async fn send_response_keeps_status_and_headers_and_is_retried() {
     let server = Server::script(vec![
-        Reply::status(503),
+        Reply::status(503).with_header("Retry-After", "0"),
         Reply::json(202, r#"{"taskId":"t-1"}"#).with_header("Location", "/rest/v0/tasks/t-1"),
     ])
     .await;
