@@ -573,28 +573,76 @@ impl ByteStream {
             ))
         };
         let (temp, file) = TempFile::create(dest).await.map_err(with_path)?;
-        let mut out = tokio::io::BufWriter::with_capacity(SAVE_BUFFER, file);
-        let result: Result<u64> = async {
-            let n = self.write_to(&mut out).await.map_err(|e| match e {
-                Error::Io(e) => with_path(e),
-                e => e,
-            })?;
-            out.get_ref().sync_all().await.map_err(with_path)?;
+        let file = file.into_std().await;
+        // The disk is written by one blocking thread fed through a bounded
+        // channel, so that reading the network and writing the disk overlap
+        // and each chunk is copied once (into a large buffer): tokio's
+        // `fs::File` sends every write to the blocking pool in turn, which
+        // measured at about 0.64x the speed of `curl -o`.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(SAVE_QUEUE);
+        let writer = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            use std::io::Write as _;
+            let mut file = file;
+            while let Some(block) = rx.blocking_recv() {
+                file.write_all(&block)?;
+            }
+            Ok(file)
+        });
+        let mut stream = self;
+        let received: Result<u64> = async {
+            // Chunks off the network are small (tens of KiB): gathered into
+            // blocks of SAVE_BUFFER, one hand-over and one write each.
+            let mut block = bytes::BytesMut::with_capacity(SAVE_BUFFER);
+            let mut n = 0u64;
+            loop {
+                let chunk = match stream.next().await {
+                    Some(chunk) => Some(chunk?),
+                    None => None,
+                };
+                if let Some(chunk) = &chunk {
+                    n += chunk.len() as u64;
+                    block.extend_from_slice(chunk);
+                }
+                let full = block.len() >= SAVE_BUFFER;
+                if (full || chunk.is_none()) && !block.is_empty() {
+                    let out = block.split().freeze();
+                    block.reserve(SAVE_BUFFER);
+                    if tx.send(out).await.is_err() {
+                        // The writer stopped on an error: reported below.
+                        break;
+                    }
+                }
+                if chunk.is_none() {
+                    break;
+                }
+            }
             Ok(n)
         }
         .await;
-        let mut file = out.into_inner();
+        drop(tx);
+        let written = match writer.await {
+            Ok(w) => w.map_err(with_path),
+            Err(join) => Err(Error::Io(std::io::Error::other(format!(
+                "saving to {}: the writer stopped: {join}",
+                dest.display()
+            )))),
+        };
+        let result = match (received, written) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(e),
+            (Ok(n), Ok(file)) => tokio::task::spawn_blocking(move || file.sync_all())
+                .await
+                .map_err(|join| std::io::Error::other(join.to_string()))
+                .and_then(|r| r)
+                .map_err(with_path)
+                .map(|()| n),
+        };
         match result {
             Ok(n) => {
-                drop(file);
                 temp.persist(dest).await.map_err(with_path)?;
                 Ok(n)
             }
             Err(e) => {
-                // Let any write still in flight finish, so that the file
-                // can be removed everywhere.
-                let _ = file.flush().await;
-                drop(file);
                 temp.remove().await;
                 Err(e)
             }
@@ -663,6 +711,10 @@ pub(crate) fn initial_capacity(content_length: Option<u64>, limit: u64) -> usize
 /// Write buffer of [`ByteStream::save_to`]: network chunks are often small,
 /// and every write to a `tokio::fs::File` is a trip to the blocking pool.
 const SAVE_BUFFER: usize = 1 << 20;
+
+/// Blocks of [`SAVE_BUFFER`] queued for the disk writer of
+/// [`ByteStream::save_to`]: 4 MiB in flight at the most.
+const SAVE_QUEUE: usize = 4;
 
 impl Stream for ByteStream {
     type Item = Result<Bytes>;

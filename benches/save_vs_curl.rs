@@ -1,0 +1,168 @@
+//! `ByteStream::save_to` against `curl -o FILE && sync FILE`, side by side
+//! in one run, on the same export of the same server.
+//!
+//! `cargo bench --bench save_vs_curl` (optionally `-- SIZE_MIB ROUNDS DIR`,
+//! default 4096 MiB, 5 rounds, a temporary directory; the disk of DIR is
+//! what is measured). xo-sim runs in a child process and serves a VM export
+//! of SIZE bytes (chunked, no Content-Length, as XO does). Each round runs,
+//! in a rotating order, three series: the SDK (`vms().export(..).send()`
+//! then `save_to`, which syncs the file before renaming it), curl (`curl -s
+//! -o FILE` then `sync FILE`, in a shell), and the SDK again (an A/A
+//! control that shows the noise floor). Every file is deleted after its
+//! run. Reports MiB/s min/median/max per series, the ratio of medians
+//! SDK/curl (target ≥ 0.95) and SDK/SDK, then the SDK's peak RSS (VmHWM)
+//! for one save_to in a fresh process (target ≤ 32 MiB).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use xo_sdk::types::{VmExportFormat, VmId};
+
+/// The child: xo-sim exporting `size` bytes; prints `URL TOKEN VM`, then
+/// serves until stdin closes.
+fn serve(size: u64) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let sim = xo_sim::Sim::builder()
+            .export_size(size)
+            .without_prism()
+            .start()
+            .await
+            .unwrap();
+        let vm = sim.ids("vms")[0].clone();
+        println!("{} {} {vm}", sim.url(), sim.token());
+        std::io::stdout().flush().unwrap();
+        tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            while std::io::stdin().read_line(&mut line).unwrap_or(0) > 0 {}
+        })
+        .await
+        .unwrap();
+    });
+}
+
+/// One SDK save_to on a current-thread runtime; the bytes saved.
+fn sdk_save(url: &str, token: &str, vm: &str, path: &Path) -> u64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = xo_sdk::Client::builder(url).token(token).build().unwrap();
+        client
+            .vms()
+            .export(VmId::new(vm), VmExportFormat::Xva)
+            .send()
+            .await
+            .unwrap()
+            .save_to(path)
+            .await
+            .unwrap()
+    })
+}
+
+fn curl_save(url: &str, token: &str, vm: &str, path: &Path) {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "curl -sf -o '{p}' --cookie 'authenticationToken={token}' '{url}/rest/v0/vms/{vm}.xva' && sync '{p}'",
+            p = path.display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success(), "curl failed");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => return serve(args[1].parse().unwrap()),
+        Some("rss") => {
+            sdk_save(&args[1], &args[2], &args[3], Path::new(&args[4]));
+            println!("{}", common::peak_rss_kib());
+            return;
+        }
+        _ => {}
+    }
+    let mib: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(4096);
+    let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5);
+    let dir = args.get(2).map(PathBuf::from).unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("save-vs-curl-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&dir).unwrap();
+    let size = mib << 20;
+
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(&exe)
+        .args(["serve", &size.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut head)
+        .unwrap();
+    let parts: Vec<&str> = head.split_whitespace().collect();
+    let (url, token, vm) = (parts[0], parts[1], parts[2]);
+
+    let file = dir.join("export.xva");
+    let mut series: [Vec<f64>; 3] = Default::default();
+    let names = ["sdk save_to", "curl -o && sync", "sdk save_to (A/A)"];
+    for round in 0..rounds {
+        for k in 0..3 {
+            let which = (round + k) % 3;
+            let started = Instant::now();
+            if which == 1 {
+                curl_save(url, token, vm, &file);
+            } else {
+                assert_eq!(sdk_save(url, token, vm, &file), size);
+            }
+            let secs = started.elapsed().as_secs_f64();
+            assert_eq!(std::fs::metadata(&file).unwrap().len(), size);
+            std::fs::remove_file(&file).unwrap();
+            series[which].push(mib as f64 / secs);
+        }
+    }
+    println!(
+        "{mib} MiB export saved to {}, {rounds} rounds",
+        dir.display()
+    );
+    let mut medians = [0.0; 3];
+    for (i, s) in series.into_iter().enumerate() {
+        let (min, med, max) = common::stats(s);
+        medians[i] = med;
+        println!(
+            "{:18}: min/median/max {min:.0}/{med:.0}/{max:.0} MiB/s",
+            names[i]
+        );
+    }
+    println!(
+        "ratio sdk/curl (medians): {:.3} (target >= 0.95); A/A sdk/sdk: {:.3}",
+        medians[0] / medians[1],
+        medians[0] / medians[2]
+    );
+    let out = Command::new(&exe)
+        .args(["rss", url, token, vm, &file.display().to_string()])
+        .output()
+        .unwrap();
+    let kib: u64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    let _ = std::fs::remove_file(&file);
+    println!(
+        "sdk peak RSS, one save_to of {mib} MiB: {:.1} MiB (target <= 32)",
+        kib as f64 / 1024.0
+    );
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let _ = std::fs::remove_dir(&dir);
+}
