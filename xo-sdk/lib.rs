@@ -118,6 +118,9 @@
 
 extern crate self as xo_sdk;
 
+/// Entry points of the cargo-fuzz targets in `fuzz/` (not API).
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guide;
 pub mod runtime;
 pub mod xo;
