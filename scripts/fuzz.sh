@@ -73,7 +73,7 @@ for i in "${!targets[@]}"; do
     printf '%-16s %14s %10s %8s\n' "$t" "${runs:-?}" "${secs:-?}" "$crashes"
     if [ "$rc" -ne 0 ] || [ "$crashes" != 0 ]; then
         failed=1
-        grep -m3 -E 'panicked at|ERROR: libFuzzer|Test unit written to' "$log" | sed 's/^/    /'
+        grep -m3 -E 'panicked at|ERROR: libFuzzer|Test unit written to' "$log" | sed 's/^/    /' || true
     fi
 done
 exit $failed
