@@ -248,6 +248,7 @@ impl Lowering<'_> {
 
     /// Define a named type from `schema`.
     fn define(&mut self, rust: &str, source: &str, schema: &Value, ptr: &str) -> Result<()> {
+        self.check_properties(schema, ptr)?;
         let doc = description(schema);
         if let Some(kind) = schema.get("x-id") {
             return self.define_id(rust, source, schema, kind, ptr);
@@ -468,7 +469,29 @@ impl Lowering<'_> {
 
     /// The type of a schema used in a field, item or `returns` position.
     /// Inline objects and enums become named types `nested` when given.
+    /// `properties`, when present, maps names to schemas. (Anything else,
+    /// e.g. a bare `properties:` that YAML reads as null, used to send
+    /// `define` and `reference` into each other without end.)
+    fn check_properties(&self, schema: &Value, ptr: &str) -> Result<()> {
+        match schema.get("properties") {
+            None | Some(Value::Object(_)) => Ok(()),
+            Some(other) => Err(self.loaded.error_at(
+                &format!("{ptr}/properties"),
+                format!(
+                    "`properties` must be a mapping of property names to schemas, found {}",
+                    match other {
+                        Value::Null => "nothing (null)",
+                        Value::Array(_) => "a list",
+                        Value::String(_) => "a string",
+                        _ => "a scalar",
+                    }
+                ),
+            )),
+        }
+    }
+
     fn reference(&mut self, schema: &Value, ptr: &str, nested: Option<&str>) -> Result<TypeRef> {
+        self.check_properties(schema, ptr)?;
         match schema {
             Value::String(name) => return self.named(name, ptr),
             Value::Bool(_) => return Ok(TypeRef::Value),

@@ -42,6 +42,8 @@ const EXPECTED: &[&str] = &[
     "x_type_unknown.dadl:16:55: tool `get_vm`, field `params.id.x-type`: unknown type `VmId` (not in `backend.types`)",
     "x_method_not_an_identifier.dadl:15:7: tool `get_vm`, field `x-method`: `x-method` must be a snake_case Rust identifier that no service already has, not `Fetch-VM`",
     "x_method_clash.dadl:21:7: tool `fetch_vm`, field `x-method`: `x-method` `get` is also the name of another method of resource `vms`",
+    // Found by fuzzing (fuzz/artifacts/dadl_load): a stack overflow before.
+    "properties_not_a_mapping.dadl:10:7: field `backend.types.Other.properties`: `properties` must be a mapping of property names to schemas, found nothing (null)",
     "href_not_an_id.dadl:11:61: field `backend.types.Vm.properties.href.x-href`: `x-href` must name an id type (`x-id`), found `\"Vm\"`",
     // Names that collide once turned into Rust.
     "colliding_tool_names.dadl:15:5: tool `list-vms`, tools `list-vms` and `list_vms` (line 11) both become `ListVms` in Rust; rename one",
