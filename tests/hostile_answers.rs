@@ -545,3 +545,31 @@ async fn an_ndjson_decode_failure_has_a_bounded_text() {
     assert!(reason.len() <= 1024 + 3, "reason is {} bytes", reason.len());
     assert!(err.to_string().len() <= MAX_DISPLAY);
 }
+
+/// A streamed object whose field holds a huge value of the wrong type:
+/// serde's message quotes the value, the SDK's error keeps about 1 KiB of
+/// it.
+#[tokio::test]
+async fn a_streamed_object_with_a_huge_wrong_value_has_a_bounded_error() {
+    let huge = "A".repeat(4 << 20);
+    let line = format!("{{\"id\":\"v1\",\"VIFs\":\"{huge}\"}}\n");
+    let server = Server::always(Reply::Respond {
+        status: 200,
+        headers: vec![("content-type".into(), "application/x-ndjson".into())],
+        body: line.into_bytes(),
+    })
+    .await;
+    let client = client(&server);
+    let mut stream = Box::pin(client.vms().list().all_fields().stream());
+    let err = stream.next().await.expect("an item").unwrap_err();
+    let Error::Decode { reason, .. } = &err else {
+        panic!("expected a decode error, got {err:?}");
+    };
+    assert!(reason.len() <= 1100, "reason of {} bytes", reason.len());
+    assert!(
+        err.to_string().len() <= 2048,
+        "{} bytes",
+        err.to_string().len()
+    );
+    assert!(format!("{err:?}").len() <= 4096);
+}
