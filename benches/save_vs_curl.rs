@@ -11,7 +11,10 @@
 //! control that shows the noise floor). Every file is deleted after its
 //! run. Reports MiB/s min/median/max per series, the ratio of medians
 //! SDK/curl (target ≥ 0.95) and SDK/SDK, then the SDK's peak RSS (VmHWM)
-//! for one save_to in a fresh process (target ≤ 32 MiB).
+//! for one save_to in a fresh process (target ≤ 32 MiB). Then the same
+//! for imports: one file of SIZE bytes uploaded as a VDI's raw content by
+//! the SDK (`vdis().import(.., VdiFormat::Raw, Body::from_file(..))`) and
+//! by `curl -T` (a PUT with the file's Content-Length).
 
 mod common;
 
@@ -20,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use xo_sdk::types::{VmExportFormat, VmId};
+use xo_sdk::types::{VdiFormat, VdiId, VmExportFormat, VmId};
 
 /// The child: xo-sim exporting `size` bytes; prints `URL TOKEN VM`, then
 /// serves until stdin closes.
@@ -34,7 +37,19 @@ fn serve(size: u64) {
             .await
             .unwrap();
         let vm = sim.ids("vms")[0].clone();
-        println!("{} {} {vm}", sim.url(), sim.token());
+        // A VDI no running VM has attached (XO refuses to overwrite those).
+        let attached: Vec<String> = sim
+            .objects("vbds")
+            .into_iter()
+            .filter(|b| b["attached"] == true)
+            .filter_map(|b| b["VDI"].as_str().map(String::from))
+            .collect();
+        let vdi = sim
+            .ids("vdis")
+            .into_iter()
+            .find(|v| !attached.contains(v))
+            .unwrap();
+        println!("{} {} {vm} {vdi}", sim.url(), sim.token());
         std::io::stdout().flush().unwrap();
         tokio::task::spawn_blocking(|| {
             let mut line = String::new();
@@ -65,6 +80,36 @@ fn sdk_save(url: &str, token: &str, vm: &str, path: &Path) -> u64 {
     })
 }
 
+/// One SDK import of `path` as the raw content of `vdi`.
+fn sdk_import(url: &str, token: &str, vdi: &str, path: &Path) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = xo_sdk::Client::builder(url).token(token).build().unwrap();
+        let body = xo_sdk::Body::from_file(path).await.unwrap();
+        client
+            .vdis()
+            .import(VdiId::new(vdi), VdiFormat::Raw, body)
+            .send()
+            .await
+            .unwrap();
+    })
+}
+
+fn curl_import(url: &str, token: &str, vdi: &str, path: &Path) {
+    let status = Command::new("curl")
+        .args(["-sf", "-o", "/dev/null", "-T"])
+        .arg(path)
+        .arg("--cookie")
+        .arg(format!("authenticationToken={token}"))
+        .arg(format!("{url}/rest/v0/vdis/{vdi}.raw"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "curl -T failed");
+}
+
 fn curl_save(url: &str, token: &str, vm: &str, path: &Path) {
     let status = Command::new("sh")
         .arg("-c")
@@ -84,6 +129,11 @@ fn main() {
         .collect();
     match args.first().map(String::as_str) {
         Some("serve") => return serve(args[1].parse().unwrap()),
+        Some("rss-import") => {
+            sdk_import(&args[1], &args[2], &args[3], Path::new(&args[4]));
+            println!("{}", common::peak_rss_kib());
+            return;
+        }
         Some("rss") => {
             sdk_save(&args[1], &args[2], &args[3], Path::new(&args[4]));
             println!("{}", common::peak_rss_kib());
@@ -111,7 +161,7 @@ fn main() {
         .read_line(&mut head)
         .unwrap();
     let parts: Vec<&str> = head.split_whitespace().collect();
-    let (url, token, vm) = (parts[0], parts[1], parts[2]);
+    let (url, token, vm, vdi) = (parts[0], parts[1], parts[2], parts[3]);
 
     let file = dir.join("export.xva");
     let mut series: [Vec<f64>; 3] = Default::default();
@@ -149,6 +199,63 @@ fn main() {
         medians[0] / medians[1],
         medians[0] / medians[2]
     );
+
+    // Imports: the same file (written once) uploaded by the SDK and by
+    // `curl -T` (a PUT with its Content-Length), in rotating order.
+    let source = dir.join("disk.raw");
+    {
+        let mut f =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&source).unwrap());
+        let block: Vec<u8> = (0..1u32 << 20)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        for _ in 0..mib {
+            f.write_all(&block).unwrap();
+        }
+        f.flush().unwrap();
+    }
+    let mut imports: [Vec<f64>; 3] = Default::default();
+    let import_names = ["sdk import", "curl -T", "sdk import (A/A)"];
+    for round in 0..rounds {
+        for k in 0..3 {
+            let which = (round + k) % 3;
+            let started = Instant::now();
+            if which == 1 {
+                curl_import(url, token, vdi, &source);
+            } else {
+                sdk_import(url, token, vdi, &source);
+            }
+            imports[which].push(mib as f64 / started.elapsed().as_secs_f64());
+        }
+    }
+    let mut import_medians = [0.0; 3];
+    for (i, s) in imports.into_iter().enumerate() {
+        let (min, med, max) = common::stats(s);
+        import_medians[i] = med;
+        println!(
+            "{:18}: min/median/max {min:.0}/{med:.0}/{max:.0} MiB/s",
+            import_names[i]
+        );
+    }
+    println!(
+        "ratio sdk/curl import (medians): {:.3} (target >= 0.95); A/A sdk/sdk: {:.3}",
+        import_medians[0] / import_medians[1],
+        import_medians[0] / import_medians[2]
+    );
+    let import_rss = Command::new(&exe)
+        .args(["rss-import", url, token, vdi, &source.display().to_string()])
+        .output()
+        .unwrap();
+    let import_kib: u64 = String::from_utf8_lossy(&import_rss.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    println!(
+        "sdk peak RSS, one import of {mib} MiB: {:.1} MiB (target <= 32)",
+        import_kib as f64 / 1024.0
+    );
+    let _ = std::fs::remove_file(&source);
+
     let out = Command::new(&exe)
         .args(["rss", url, token, vm, &file.display().to_string()])
         .output()
