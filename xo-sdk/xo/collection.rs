@@ -137,7 +137,7 @@ pub trait ByName: Collection {
             let object = exact.pop().expect("one match");
             serde_json::from_value(object).map_err(|e| Error::Decode {
                 site: response.site().clone(),
-                reason: crate::runtime::wire::bounded_text(&e.to_string()),
+                reason: crate::runtime::wire::bound(e.to_string()),
                 excerpt: crate::runtime::wire::excerpt(&response.body),
             })
         }

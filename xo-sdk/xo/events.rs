@@ -162,7 +162,7 @@ impl Change {
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
         T::deserialize(&Value::Object(self.object.clone())).map_err(|e| Error::Decode {
             site: open_site(),
-            reason: crate::runtime::wire::bounded_text(&format!("{} event: {e}", self.collection)),
+            reason: crate::runtime::wire::bound(format!("{} event: {e}", self.collection)),
             excerpt: crate::runtime::wire::excerpt(
                 Value::Object(self.object.clone()).to_string().as_bytes(),
             ),
@@ -408,7 +408,7 @@ fn open_site() -> CallSite {
 fn decode_error(reason: impl Into<String>, data: &str) -> Error {
     Error::Decode {
         site: open_site(),
-        reason: crate::runtime::wire::bounded_text(&reason.into()),
+        reason: crate::runtime::wire::bound(reason.into()),
         excerpt: crate::runtime::wire::excerpt(data.as_bytes()),
     }
 }

@@ -53,7 +53,7 @@ pub fn collection<C: Collection>(
             };
             decoded.map_err(|e| Error::Decode {
                 site: answer.site().clone(),
-                reason: crate::runtime::wire::bounded_text(&format!("NDJSON line: {e}")),
+                reason: crate::runtime::wire::bound(format!("NDJSON line: {e}")),
                 excerpt: String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned(),
             })?;
         }

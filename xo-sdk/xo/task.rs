@@ -474,7 +474,7 @@ impl<T> Task<T> {
         T::from_task_result(Some(&value)).map_err(|reason| {
             TaskError::Sdk(Error::Decode {
                 site: get_task_site(),
-                reason: crate::runtime::wire::bounded_text(&format!("task result: {reason}")),
+                reason: crate::runtime::wire::bound(format!("task result: {reason}")),
                 excerpt: excerpt(value.to_string().as_bytes()),
             })
         })
@@ -850,7 +850,7 @@ impl TaskState {
     pub fn typed(&self) -> Result<crate::types::Task> {
         crate::types::Task::deserialize(&self.raw).map_err(|e| Error::Decode {
             site: get_task_site(),
-            reason: crate::runtime::wire::bounded_text(&e.to_string()),
+            reason: crate::runtime::wire::bound(e.to_string()),
             excerpt: excerpt(self.raw.to_string().as_bytes()),
         })
     }
@@ -948,7 +948,7 @@ impl FinishedTask {
         T::deserialize(result).map_err(|e| {
             TaskError::Sdk(Error::Decode {
                 site: get_task_site(),
-                reason: crate::runtime::wire::bounded_text(&format!("task result: {e}")),
+                reason: crate::runtime::wire::bound(format!("task result: {e}")),
                 excerpt: excerpt(result.to_string().as_bytes()),
             })
         })
@@ -1256,7 +1256,7 @@ impl TaskChanges {
     fn event(&self, line: Value) -> Result<TaskEvent> {
         let bad = |reason: &str, line: &Value| Error::Decode {
             site: self.site.clone(),
-            reason: crate::runtime::wire::bounded_text(&format!("task watch line: {reason}")),
+            reason: crate::runtime::wire::bound(format!("task watch line: {reason}")),
             excerpt: excerpt(line.to_string().as_bytes()),
         };
         let Some([kind, object]) = line
