@@ -122,6 +122,44 @@ fn curl_save(url: &str, token: &str, vm: &str, path: &Path) {
     assert!(status.success(), "curl failed");
 }
 
+/// Run the SDK (series 0), curl (1) and the SDK again (2, the A/A
+/// control) `rounds` times in a rotating order (`run(true)` is curl; only
+/// it is timed, `after` checks and cleans up), then print each series'
+/// MiB/s and the ratios of medians.
+fn compare(
+    what: &str,
+    names: [&str; 3],
+    rounds: usize,
+    mib: u64,
+    mut run: impl FnMut(bool),
+    mut after: impl FnMut(),
+) {
+    let mut series: [Vec<f64>; 3] = Default::default();
+    for round in 0..rounds {
+        for k in 0..3 {
+            let which = (round + k) % 3;
+            let started = Instant::now();
+            run(which == 1);
+            series[which].push(mib as f64 / started.elapsed().as_secs_f64());
+            after();
+        }
+    }
+    let mut medians = [0.0; 3];
+    for (i, s) in series.into_iter().enumerate() {
+        let (min, med, max) = common::stats(s);
+        medians[i] = med;
+        println!(
+            "{:18}: min/median/max {min:.0}/{med:.0}/{max:.0} MiB/s",
+            names[i]
+        );
+    }
+    println!(
+        "ratio sdk/curl {what} (medians): {:.3} (target >= 0.95); A/A sdk/sdk: {:.3}",
+        medians[0] / medians[1],
+        medians[0] / medians[2]
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -164,44 +202,30 @@ fn main() {
     let (url, token, vm, vdi) = (parts[0], parts[1], parts[2], parts[3]);
 
     let file = dir.join("export.xva");
-    let mut series: [Vec<f64>; 3] = Default::default();
-    let names = ["sdk save_to", "curl -o && sync", "sdk save_to (A/A)"];
-    for round in 0..rounds {
-        for k in 0..3 {
-            let which = (round + k) % 3;
-            let started = Instant::now();
-            if which == 1 {
+    println!(
+        "{mib} MiB per transfer in {}, {rounds} rounds",
+        dir.display()
+    );
+    compare(
+        "save_to",
+        ["sdk save_to", "curl -o && sync", "sdk save_to (A/A)"],
+        rounds,
+        mib,
+        |curl| {
+            if curl {
                 curl_save(url, token, vm, &file);
             } else {
                 assert_eq!(sdk_save(url, token, vm, &file), size);
             }
-            let secs = started.elapsed().as_secs_f64();
+        },
+        || {
             assert_eq!(std::fs::metadata(&file).unwrap().len(), size);
             std::fs::remove_file(&file).unwrap();
-            series[which].push(mib as f64 / secs);
-        }
-    }
-    println!(
-        "{mib} MiB export saved to {}, {rounds} rounds",
-        dir.display()
-    );
-    let mut medians = [0.0; 3];
-    for (i, s) in series.into_iter().enumerate() {
-        let (min, med, max) = common::stats(s);
-        medians[i] = med;
-        println!(
-            "{:18}: min/median/max {min:.0}/{med:.0}/{max:.0} MiB/s",
-            names[i]
-        );
-    }
-    println!(
-        "ratio sdk/curl (medians): {:.3} (target >= 0.95); A/A sdk/sdk: {:.3}",
-        medians[0] / medians[1],
-        medians[0] / medians[2]
+        },
     );
 
     // Imports: the same file (written once) uploaded by the SDK and by
-    // `curl -T` (a PUT with its Content-Length), in rotating order.
+    // `curl -T` (a PUT with its Content-Length).
     let source = dir.join("disk.raw");
     {
         let mut f =
@@ -214,61 +238,42 @@ fn main() {
         }
         f.flush().unwrap();
     }
-    let mut imports: [Vec<f64>; 3] = Default::default();
-    let import_names = ["sdk import", "curl -T", "sdk import (A/A)"];
-    for round in 0..rounds {
-        for k in 0..3 {
-            let which = (round + k) % 3;
-            let started = Instant::now();
-            if which == 1 {
+    compare(
+        "import",
+        ["sdk import", "curl -T", "sdk import (A/A)"],
+        rounds,
+        mib,
+        |curl| {
+            if curl {
                 curl_import(url, token, vdi, &source);
             } else {
                 sdk_import(url, token, vdi, &source);
             }
-            imports[which].push(mib as f64 / started.elapsed().as_secs_f64());
-        }
-    }
-    let mut import_medians = [0.0; 3];
-    for (i, s) in imports.into_iter().enumerate() {
-        let (min, med, max) = common::stats(s);
-        import_medians[i] = med;
-        println!(
-            "{:18}: min/median/max {min:.0}/{med:.0}/{max:.0} MiB/s",
-            import_names[i]
-        );
-    }
-    println!(
-        "ratio sdk/curl import (medians): {:.3} (target >= 0.95); A/A sdk/sdk: {:.3}",
-        import_medians[0] / import_medians[1],
-        import_medians[0] / import_medians[2]
+        },
+        || {},
     );
-    let import_rss = Command::new(&exe)
-        .args(["rss-import", url, token, vdi, &source.display().to_string()])
-        .output()
-        .unwrap();
-    let import_kib: u64 = String::from_utf8_lossy(&import_rss.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0);
+
+    let rss = |mode: &str, id: &str, path: &Path| -> f64 {
+        let out = Command::new(&exe)
+            .args([mode, url, token, id, &path.display().to_string()])
+            .output()
+            .unwrap();
+        let kib: u64 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        kib as f64 / 1024.0
+    };
     println!(
         "sdk peak RSS, one import of {mib} MiB: {:.1} MiB (target <= 32)",
-        import_kib as f64 / 1024.0
+        rss("rss-import", vdi, &source)
     );
     let _ = std::fs::remove_file(&source);
-
-    let out = Command::new(&exe)
-        .args(["rss", url, token, vm, &file.display().to_string()])
-        .output()
-        .unwrap();
-    let kib: u64 = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    let _ = std::fs::remove_file(&file);
     println!(
         "sdk peak RSS, one save_to of {mib} MiB: {:.1} MiB (target <= 32)",
-        kib as f64 / 1024.0
+        rss("rss", vm, &file)
     );
+    let _ = std::fs::remove_file(&file);
     drop(child.stdin.take());
     let _ = child.wait();
     let _ = std::fs::remove_dir(&dir);
