@@ -55,9 +55,10 @@ pub(crate) fn client_config(
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    // reqwest is built with HTTP/2; a preconfigured rustls config must
-    // offer it itself.
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // reqwest is built for HTTP/1.1 only (xo-server speaks nothing else):
+    // offering h2 would let a proxy in front of XO choose a protocol the
+    // client cannot speak.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 
