@@ -119,7 +119,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 /// Concurrent checks sent to Prism.
 const CONCURRENCY: usize = 8;
 
-/// Counters of one simulator's exchanges checked by Prism.
+/// Counters of one server's exchanges checked by Prism (one [`Tap`]'s).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PrismStats {
     /// Exchanges (request and answer) Prism checked.
@@ -128,11 +128,11 @@ pub struct PrismStats {
     pub violations: u64,
     /// Findings caused by known defects of the official document.
     pub known_defects: u64,
-    /// Request violations of requests the simulator refused with a 4xx, as
+    /// Request violations of requests the server refused with a 4xx, as
     /// XO would: negative tests send them on purpose.
     pub refused: u64,
-    /// Findings caused by objects the test put in the simulator itself
-    /// (`Sim::put_object`, `Sim::update_object`).
+    /// Findings caused by objects the test put in the server itself
+    /// ([`Tap::injected`]; xo-sim's `Sim::put_object`, `Sim::update_object`).
     pub injected: u64,
     /// Prism's warnings (e.g. an error status the document does not list).
     pub warnings: u64,
