@@ -9,8 +9,10 @@
 # 1. scripts/fetch-spec.sh obtains swagger.json (cached, sha256-pinned);
 #    Prism (@stoplight/prism-cli, the version pinned in conformance/dynamic.sh)
 #    is installed into .cache/prism on first use.
-# 2. xo-sim's self-test of the mode: a wrong answer and a route the document
-#    lacks must be caught (cargo test -p xo-sim --lib prism -- --ignored).
+# 2. xo-sim's self-test of the mode (the harness is crate xo-prism, compiled
+#    into xo-sim by its `prism` feature): a wrong answer and a route the
+#    document lacks must be caught
+#    (cargo test -p xo-sim --features prism --lib prism -- --ignored).
 # 3. Every test target of tests/*.rs that uses xo-sim runs with
 #    XO_SIM_PRISM, XO_SIM_SPEC and XO_SIM_PRISM_REPORT set: each simulator
 #    replays its exchanges through `prism proxy` (see xo-sim/README.md) and
@@ -76,7 +78,7 @@ fi
 export XO_SIM_PRISM="$prism" XO_SIM_SPEC="$spec"
 
 # Build first (outside the timed, Prism-backed runs).
-if ! "$cargo" test -q -p xo-sim --lib --no-run >"$work/build.log" 2>&1 \
+if ! "$cargo" test -q -p xo-sim --features prism --lib --no-run >"$work/build.log" 2>&1 \
     || ! "$cargo" test -q -p xo-sdk "${targets[@]}" --no-run >>"$work/build.log" 2>&1; then
     cat "$work/build.log" >&2
     echo "prism-suite: the tests do not build" >&2
@@ -85,7 +87,7 @@ fi
 
 status=0
 if ! XO_SIM_PRISM_REPORT="$work/self-test.tsv" \
-    "$cargo" test -q -p xo-sim --lib prism -- --ignored >"$work/self-test.log" 2>&1; then
+    "$cargo" test -q -p xo-sim --features prism --lib prism -- --ignored >"$work/self-test.log" 2>&1; then
     cat "$work/self-test.log" >&2
     echo "prism-suite: xo-sim's Prism mode self-test failed: the checker cannot be trusted" >&2
     exit 1

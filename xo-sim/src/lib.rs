@@ -46,10 +46,13 @@
 //!
 //! The server listens on loopback only.
 //!
-//! With `XO_SIM_PRISM` (a `prism` executable) and `XO_SIM_SPEC` (XO's
-//! official OpenAPI document) in the environment, every exchange of every
-//! simulator is also checked against the document by Prism; findings go to
-//! `XO_SIM_PRISM_REPORT` (see the README and [`Sim::prism_stats`]).
+//! With the `prism` feature, `XO_SIM_PRISM` (a `prism` executable) and
+//! `XO_SIM_SPEC` (XO's official OpenAPI document) in the environment, every
+//! exchange of every simulator is also checked against the document by
+//! Prism; findings go to `XO_SIM_PRISM_REPORT` (see the README and
+//! `Sim::prism_stats`). The harness is its own crate, `xo-prism`: without
+//! the feature it is not compiled, and a simulator refuses to start when
+//! those variables ask for it.
 
 #![deny(missing_docs)]
 
@@ -78,9 +81,10 @@ use serde_json::Value;
 use tokio::sync::{Notify, broadcast, oneshot, watch};
 
 pub use error::XoError;
-pub use prism::{ENV_PRISM, ENV_REPORT, ENV_SPEC, PrismStats};
 pub use state::{ImportRecord, KINDS, Kind};
 pub use transfer::{export_bytes, export_key};
+#[cfg(feature = "prism")]
+pub use xo_prism::{ENV_PRISM, ENV_REPORT, ENV_SPEC, PrismStats};
 
 /// Options of a simulator.
 #[derive(Debug, Clone)]
@@ -103,7 +107,8 @@ pub struct Config {
     pub seed: Seed,
     /// Whether Prism validation mode (see the crate's README) checks this
     /// simulator's exchanges when the environment asks for it (default
-    /// true).
+    /// true; without the `prism` feature, whether such an environment makes
+    /// the simulator refuse to start).
     pub prism: bool,
 }
 
@@ -229,7 +234,8 @@ impl SimBuilder {
     /// Leaves this simulator out of Prism validation mode even when
     /// `XO_SIM_PRISM` and `XO_SIM_SPEC` are set: for replays of a real
     /// server's exchanges (`tests/sim_fidelity.rs`), whose requests go
-    /// beyond the official document on purpose.
+    /// beyond the official document on purpose. Without the `prism`
+    /// feature, it lets the simulator start in such an environment.
     pub fn without_prism(mut self) -> Self {
         self.config.prism = false;
         self
@@ -252,7 +258,7 @@ pub struct Sim {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     join: Option<tokio::task::JoinHandle<()>>,
-    prism: Option<Arc<prism::Tap>>,
+    prism: prism::Hook,
 }
 
 impl std::fmt::Debug for Sim {
@@ -279,16 +285,7 @@ impl Sim {
                 "xo-sim listens on loopback addresses only",
             ));
         }
-        // The report names each exchange's source: the test's thread.
-        let origin = std::thread::current()
-            .name()
-            .unwrap_or("unnamed thread")
-            .to_string();
-        let tap = if config.prism {
-            prism::from_env().await?.map(|v| prism::Tap::new(v, origin))
-        } else {
-            None
-        };
+        let prism = prism::Hook::start(&config).await?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let (tx, _) = broadcast::channel(4096);
@@ -316,13 +313,7 @@ impl Sim {
             admin_token: seeded.admin_token,
             sse_seq: AtomicU64::new(0),
         });
-        let mut app = server::router(shared.clone());
-        if let Some(tap) = &tap {
-            app = app.layer(axum::middleware::from_fn_with_state(
-                tap.clone(),
-                prism::tap,
-            ));
-        }
+        let app = prism.layer(server::router(shared.clone()));
         let (stx, srx) = oneshot::channel::<()>();
         let join = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -336,7 +327,7 @@ impl Sim {
             addr,
             shutdown: Some(stx),
             join: Some(join),
-            prism: tap,
+            prism,
         })
     }
 
@@ -354,8 +345,10 @@ impl Sim {
     /// validation mode (see the crate's README: `XO_SIM_PRISM`,
     /// `XO_SIM_SPEC`); `None` otherwise. Answers with a known length are
     /// counted before the client gets them; streamed ones when they end.
+    /// Needs the `prism` feature.
+    #[cfg(feature = "prism")]
     pub fn prism_stats(&self) -> Option<PrismStats> {
-        self.prism.as_ref().map(|t| t.stats())
+        self.prism.stats()
     }
 
     /// Bound address.
@@ -448,8 +441,8 @@ impl Sim {
                 serde_json::json!({ "collection": coll }),
             ));
         }
-        if let (Some(tap), Some(id)) = (&self.prism, object["id"].as_str()) {
-            tap.injected(id);
+        if let Some(id) = object["id"].as_str() {
+            self.prism.injected(id);
         }
         self.shared.lock().insert(coll, object);
         Ok(())
@@ -462,9 +455,7 @@ impl Sim {
         id: &str,
         f: impl FnOnce(&mut serde_json::Map<String, Value>),
     ) -> Result<(), XoError> {
-        if let Some(tap) = &self.prism {
-            tap.injected(id);
-        }
+        self.prism.injected(id);
         self.shared.lock().update(coll, id, f)
     }
 

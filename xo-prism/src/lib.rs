@@ -1,13 +1,33 @@
-//! Prism validation mode: every request a simulator receives and every
-//! answer it gives are checked against XO's official OpenAPI document by
-//! Prism (`@stoplight/prism-cli`).
+//! `xo-prism`: xo-sim's Prism validation mode. Every request a server
+//! receives and every answer it gives are checked against XO's official
+//! OpenAPI document by Prism (`@stoplight/prism-cli`), while the server
+//! keeps answering its clients itself.
+//!
+//! The harness knows nothing of the simulator: it is an axum middleware for
+//! any server speaking XO's REST API under `/rest/v0`. xo-sim wraps its
+//! router with it (behind its `prism` feature) so that every simulator of a
+//! test process is checked without the tests doing anything.
 //!
 //! Enabled by the environment: `XO_SIM_PRISM` (the `prism` executable) and
 //! `XO_SIM_SPEC` (the official `swagger.json`, its paths with or without the
 //! `/rest/v0` prefix). Violations are appended to `XO_SIM_PRISM_REPORT`
 //! (or printed on stderr without it).
 //!
-//! # Why Prism is not put in front of the simulator
+//! The one entry point is [`tap_from_env`]:
+//!
+//! ```no_run
+//! # async fn demo(app: axum::Router) -> std::io::Result<()> {
+//! // `None` unless the environment asks for Prism validation.
+//! if let Some(tap) = xo_prism::tap_from_env("my test").await? {
+//!     let app = tap.layer(app);
+//!     // …serve `app`; later, `tap.stats()` counts the findings.
+//! #   let _ = app;
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Why Prism is not put in front of the server
 //!
 //! `prism proxy` buffers whole answers and decodes bodies as text: an SSE
 //! stream or a task watch never reaches the client, binary exports and
@@ -47,13 +67,15 @@
 //! shell watchdog kills it as soon as the process's end of a pipe closes
 //! (abort, signal), so no Prism outlives its test binary.
 
+#![deny(missing_docs)]
+
 mod check;
 mod defects;
 mod process;
 mod spec;
 mod tap;
 
-pub(crate) use tap::{Tap, tap};
+pub use tap::Tap;
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -97,7 +119,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 /// Concurrent checks sent to Prism.
 const CONCURRENCY: usize = 8;
 
-/// Counters of one simulator's exchanges checked by Prism.
+/// Counters of one server's exchanges checked by Prism (one [`Tap`]'s).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PrismStats {
     /// Exchanges (request and answer) Prism checked.
@@ -106,11 +128,11 @@ pub struct PrismStats {
     pub violations: u64,
     /// Findings caused by known defects of the official document.
     pub known_defects: u64,
-    /// Request violations of requests the simulator refused with a 4xx, as
+    /// Request violations of requests the server refused with a 4xx, as
     /// XO would: negative tests send them on purpose.
     pub refused: u64,
-    /// Findings caused by objects the test put in the simulator itself
-    /// (`Sim::put_object`, `Sim::update_object`).
+    /// Findings caused by objects the test put in the server itself
+    /// ([`Tap::injected`]; xo-sim's `Sim::put_object`, `Sim::update_object`).
     pub injected: u64,
     /// Prism's warnings (e.g. an error status the document does not list).
     pub warnings: u64,
@@ -229,7 +251,7 @@ struct Replay {
 }
 
 /// The process-wide checker: Prism, the replay server and the report.
-pub(crate) struct Validator {
+struct Validator {
     jobs: mpsc::UnboundedSender<Job>,
     report: Arc<Report>,
     pending: Arc<AtomicUsize>,
@@ -254,9 +276,22 @@ static VALIDATOR: OnceLock<Result<Arc<Validator>, String>> = OnceLock::new();
 /// Exchanges the simulators of this process received.
 static TAPPED: AtomicU64 = AtomicU64::new(0);
 
+/// A [`Tap`] for one server when the environment asks for Prism validation
+/// (`XO_SIM_PRISM` and `XO_SIM_SPEC` both set and not empty), `None`
+/// otherwise. `origin` names the server's exchanges in the report (xo-sim
+/// gives the test's thread name).
+///
+/// The first call of the process starts Prism, a replay server and the
+/// report; they serve every later tap and end with the process. When they
+/// cannot start, this call and every later one fail with the same error.
+pub async fn tap_from_env(origin: impl Into<String>) -> io::Result<Option<Arc<Tap>>> {
+    let origin = origin.into();
+    Ok(validator_from_env().await?.map(|v| Tap::new(v, origin)))
+}
+
 /// The process's checker when the environment asks for one (started on
-/// first use; its failure to start is every simulator's error).
-pub(crate) async fn from_env() -> io::Result<Option<Arc<Validator>>> {
+/// first use; its failure to start is every later caller's error).
+async fn validator_from_env() -> io::Result<Option<Arc<Validator>>> {
     let (Some(prism), Some(spec)) = (
         std::env::var_os(ENV_PRISM).filter(|v| !v.is_empty()),
         std::env::var_os(ENV_SPEC).filter(|v| !v.is_empty()),
@@ -285,11 +320,8 @@ pub(crate) async fn from_env() -> io::Result<Option<Arc<Validator>>> {
 impl Validator {
     fn start(prism: &Path, spec: &Path, report: Option<PathBuf>) -> io::Result<Validator> {
         let report = Arc::new(Report::open(report)?);
-        let spec_dir = std::env::temp_dir().join(format!(
-            "xo-sim-prism-{}-{}",
-            std::process::id(),
-            crate::server::now_ms()
-        ));
+        let spec_dir =
+            std::env::temp_dir().join(format!("xo-sim-prism-{}-{}", std::process::id(), now_ms()));
         fs::create_dir_all(&spec_dir)?;
         let spec_copy = spec_dir.join("openapi.json");
         let started = prepare_spec(spec, &spec_copy).and_then(|prepared| {
@@ -393,6 +425,15 @@ impl Validator {
     }
 }
 
+/// Milliseconds since the Unix epoch: with the process id, a name for the
+/// directory of Prism's copy of the document that no other run uses.
+fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
 extern "C" fn at_exit() {
     if let Some(Ok(v)) = VALIDATOR.get() {
         v.shutdown();
@@ -408,125 +449,5 @@ fn register_exit_hook() {
     // no other precondition.
     unsafe {
         atexit(at_exit);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Read;
-    use std::net::TcpStream;
-
-    /// A GET with the admin's token, read to the connection's end.
-    async fn get(sim: &crate::Sim, path: &str) -> StatusCode {
-        send(sim, "GET", path, "").await
-    }
-
-    /// A request with the admin's token (and a JSON body unless empty).
-    async fn send(sim: &crate::Sim, method: &str, path: &str, body: &str) -> StatusCode {
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nhost: {}\r\ncookie: authenticationToken={}\r\nconnection: close\r\n",
-            sim.addr(),
-            sim.token()
-        );
-        if !body.is_empty() {
-            req.push_str(&format!(
-                "content-type: application/json\r\ncontent-length: {}\r\n",
-                body.len()
-            ));
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        let addr = sim.addr();
-        let raw = tokio::task::spawn_blocking(move || {
-            let mut s = TcpStream::connect(addr).unwrap();
-            s.write_all(req.as_bytes()).unwrap();
-            let mut raw = Vec::new();
-            s.read_to_end(&mut raw).unwrap();
-            raw
-        })
-        .await
-        .unwrap();
-        check::parse_answer(&raw).unwrap().0
-    }
-
-    /// The checker catches what it must (`scripts/prism-suite.sh` runs this
-    /// before the suite): a wrong answer, a wrong answer and a wrong request
-    /// whose schemas Prism compiles only once repaired, a route the document
-    /// lacks; and sets apart an object the test injected.
-    #[tokio::test]
-    #[ignore = "needs Prism: XO_SIM_PRISM and XO_SIM_SPEC (scripts/prism-suite.sh runs it)"]
-    async fn prism_mode_catches_a_wrong_answer_and_an_unknown_route() {
-        assert!(
-            std::env::var_os(ENV_PRISM).is_some() && std::env::var_os(ENV_SPEC).is_some(),
-            "set {ENV_PRISM} and {ENV_SPEC}"
-        );
-        let sim = crate::Sim::builder().start().await.unwrap();
-        let vms = sim.ids("vms");
-        let stats = || sim.prism_stats().expect("Prism mode");
-
-        assert_eq!(
-            get(&sim, "/rest/v0/vms?fields=name_label").await,
-            StatusCode::OK
-        );
-        assert_eq!(stats().checked, 1);
-        assert_eq!(stats().violations, 0, "{:?}", stats());
-
-        // Changed behind the test accessors' back: the simulator's fault.
-        sim.shared
-            .lock()
-            .update("vms", &vms[0], |vm| {
-                vm.insert("power_state".into(), "Hibernating".into());
-            })
-            .unwrap();
-        assert_eq!(
-            get(&sim, &format!("/rest/v0/vms/{}", vms[0])).await,
-            StatusCode::OK
-        );
-        assert_eq!(stats().violations, 1, "{:?}", stats());
-
-        // `GET /rest/v0/` (XO redirects to its documentation) is not in
-        // the document.
-        assert_eq!(get(&sim, "/rest/v0/").await, StatusCode::FOUND);
-        assert_eq!(stats().violations, 2, "{:?}", stats());
-
-        // PIFs use a "branded" string: Prism checks them only with the
-        // repaired copy of the document.
-        let pif = sim.ids("pifs")[0].clone();
-        sim.shared
-            .lock()
-            .update("pifs", &pif, |p| {
-                p.insert("device".into(), 5.into());
-            })
-            .unwrap();
-        assert_eq!(
-            get(&sim, &format!("/rest/v0/pifs/{pif}")).await,
-            StatusCode::OK
-        );
-        assert_eq!(stats().violations, 3, "{:?}", stats());
-
-        // PATCH /vms/{id}'s body has `nullable` without `type`: Prism checks
-        // it only with the repaired copy. The simulator refuses it too.
-        let path = format!("/rest/v0/vms/{}", vms[2]);
-        let status = send(&sim, "PATCH", &path, r#"{"nameLabel":5}"#).await;
-        assert!(status.is_client_error(), "{status}");
-        assert_eq!(
-            (stats().refused, stats().violations),
-            (1, 3),
-            "{:?}",
-            stats()
-        );
-
-        // Put there by the test: counted apart.
-        sim.update_object("vms", &vms[1], |vm| {
-            vm.insert("power_state".into(), "Hibernating".into());
-        })
-        .unwrap();
-        assert_eq!(
-            get(&sim, &format!("/rest/v0/vms/{}", vms[1])).await,
-            StatusCode::OK
-        );
-        let s = stats();
-        assert_eq!((s.violations, s.injected, s.checked), (3, 1, 6), "{s:?}");
     }
 }

@@ -1,4 +1,4 @@
-//! The middleware: the simulator answers its client, Prism checks a copy.
+//! The middleware: the server answers its client, Prism checks a copy.
 
 use std::io;
 use std::pin::Pin;
@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::{Body, BodyDataStream, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -19,8 +20,11 @@ use super::{
     BINARY_CAP, CHECK_TIMEOUT, Counters, Job, Meta, PrismStats, TAPPED, TEXT_CAP, Validator, lock,
 };
 
-/// What a simulator's middleware needs.
-pub(crate) struct Tap {
+/// One server's link to the process's Prism checker (see [`tap_from_env`]):
+/// wraps the server's router and counts the findings of its exchanges.
+///
+/// [`tap_from_env`]: crate::tap_from_env
+pub struct Tap {
     validator: Arc<Validator>,
     origin: Arc<str>,
     counters: Arc<Counters>,
@@ -38,16 +42,25 @@ impl Tap {
         })
     }
 
-    /// Notes an object the test put in the simulator itself: findings it
+    /// Wraps a router: every exchange it serves from now on is checked.
+    /// The router's own answers reach its clients unchanged (see the
+    /// crate's documentation for when they wait for the check).
+    pub fn layer(self: &Arc<Self>, app: Router) -> Router {
+        app.layer(axum::middleware::from_fn_with_state(self.clone(), tap))
+    }
+
+    /// Notes an object the test put in the server itself: findings it
     /// causes in answers are counted apart (see [`PrismStats::injected`]).
-    pub(crate) fn injected(&self, id: &str) {
+    pub fn injected(&self, id: &str) {
         let mut ids = lock(&self.injected);
         if !ids.iter().any(|i| i == id) {
             ids.push(id.to_string());
         }
     }
 
-    pub(crate) fn stats(&self) -> PrismStats {
+    /// Counters of this tap's exchanges so far. Answers with a known length
+    /// are counted before the client gets them; streamed ones when they end.
+    pub fn stats(&self) -> PrismStats {
         self.counters.stats()
     }
 }
@@ -177,7 +190,7 @@ fn announces_body(headers: &HeaderMap) -> bool {
 }
 
 /// The middleware: the simulator answers, Prism checks.
-pub(crate) async fn tap(State(tap): State<Arc<Tap>>, req: Request, next: Next) -> Response {
+async fn tap(State(tap): State<Arc<Tap>>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let meta = Meta {
         origin: tap.origin.clone(),
