@@ -194,8 +194,8 @@ fn param_text(p: &Param) -> String {
 }
 
 /// A type expression as rustdoc text with links into `types`.
-pub fn type_link(ty: &crate::types::TypeRef) -> String {
-    use crate::types::TypeRef;
+pub fn type_link(ty: &crate::ir::types::TypeRef) -> String {
+    use crate::ir::types::TypeRef;
     match ty {
         TypeRef::String => "`String`".into(),
         TypeRef::Integer => "`i64`".into(),
@@ -216,8 +216,8 @@ pub fn answer(op: &Operation) -> String {
     match &op.kind {
         Kind::Collection { id, markdown, .. } => format!(
             "**Answers** one reference per object ({} each); `.select(…)` or `.all_fields()` ask for the objects, `.stream()` then decodes them one at a time{}.",
-            type_link(&crate::types::TypeRef::Href(match id {
-                crate::types::TypeRef::Named(n) => n.clone(),
+            type_link(&crate::ir::types::TypeRef::Href(match id {
+                crate::ir::types::TypeRef::Named(n) => n.clone(),
                 _ => "String".into(),
             })),
             if *markdown { ", `.markdown()` answers XO's Markdown table" } else { "" }

@@ -8,8 +8,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::docs;
+use crate::ir::types::{TypeDef, TypeRef};
 use crate::ir::{self, Api, Kind, Location, Operation, Param, ParamType, RequestBody, Response};
-use crate::types::{TypeDef, TypeRef};
 
 /// Where the generated code will live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -514,7 +514,7 @@ fn emit_types(types: &[TypeDef], selectable: &[&str], outputs: &[&str]) -> Token
 
 /// One `Field<Model>` constant per declared field of a collection item,
 /// named after the Rust field in upper case and carrying the wire name.
-fn emit_field_consts(model: &str, fields: &[crate::types::Field]) -> TokenStream {
+fn emit_field_consts(model: &str, fields: &[crate::ir::types::Field]) -> TokenStream {
     let rt = rt();
     let ident = format_ident!("{}", model);
     let mut taken = std::collections::BTreeSet::new();

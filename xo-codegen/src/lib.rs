@@ -8,19 +8,22 @@
 //! compiles against `xo_sdk::runtime`.
 #![deny(missing_docs)]
 
+#[cfg(feature = "testing")]
+pub mod conformance_samples;
 pub mod docs;
 pub mod emit;
 pub mod error;
 pub mod ir;
-pub mod kinds;
 pub mod load;
 pub mod lower;
 pub mod model;
 pub mod naming;
-pub mod samples;
-pub mod scratch;
-pub mod types;
+pub mod standalone_crate;
 pub mod yaml;
+
+/// The IR's type nodes under their former path, which the workspace's
+/// tests name (`xo_codegen::types::TypeRef`).
+pub use ir::types;
 
 pub use emit::Target;
 pub use error::{Error, Location, Result};

@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 
 use crate::error::Result;
+use crate::ir::types::{TypeDef, TypeRef};
 use crate::ir::{self, Kind, Location, ParamType, Response};
 use crate::load::Loaded;
 use crate::model::{self, ToolKind};
-use crate::types::{TypeDef, TypeRef};
 use crate::yaml::pointer_token;
 
 fn tool_ptr(tool: &str) -> String {

@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 
+pub mod types;
+
 /// A whole API: one DADL file (plus overlay).
 #[derive(Debug, Clone, Serialize)]
 pub struct Api {
@@ -25,7 +27,7 @@ pub struct Api {
     /// Operations in file order.
     pub operations: Vec<Operation>,
     /// Data types from DADL `types` (nested inline types after their parent).
-    pub types: Vec<crate::types::TypeDef>,
+    pub types: Vec<crate::ir::types::TypeDef>,
     /// Problems that do not stop generation (printed by `check`).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -114,7 +116,7 @@ pub struct Operation {
     /// DADL v0.2 `returns`, as written (type name or inline schema).
     pub returns: Option<serde_json::Value>,
     /// The Rust type of the result, when `returns` declares one.
-    pub result: Option<crate::types::TypeRef>,
+    pub result: Option<crate::ir::types::TypeRef>,
     /// The typed shape of the answer (`x-kind`), set by
     /// [`crate::kinds::assign`].
     pub kind: Kind,
@@ -133,7 +135,7 @@ pub enum Kind {
         /// Rust name of the item struct.
         item: String,
         /// The id type of its objects (the item's `id` field).
-        id: crate::types::TypeRef,
+        id: crate::ir::types::TypeRef,
         /// The tool has a `markdown` parameter.
         markdown: bool,
         /// The item has a `name_label` string, so lookups by name work.
@@ -143,12 +145,12 @@ pub enum Kind {
     /// (`None`: nothing).
     Action {
         /// The task's result type.
-        output: Option<crate::types::TypeRef>,
+        output: Option<crate::ir::types::TypeRef>,
     },
     /// Creates an object and answers its id.
     Create {
         /// The id type.
-        id: crate::types::TypeRef,
+        id: crate::ir::types::TypeRef,
     },
     /// Answers nothing worth reading.
     Empty,
@@ -157,11 +159,15 @@ pub enum Kind {
 impl Kind {
     /// Whether the answer is typed: everything but `Plain` JSON without a
     /// declared result.
-    pub fn is_typed(&self, op_result: Option<&crate::types::TypeRef>, response: &Response) -> bool {
+    pub fn is_typed(
+        &self,
+        op_result: Option<&crate::ir::types::TypeRef>,
+        response: &Response,
+    ) -> bool {
         match self {
             Kind::Plain => {
                 !matches!(response, Response::Json)
-                    || op_result.is_some_and(|r| *r != crate::types::TypeRef::Value)
+                    || op_result.is_some_and(|r| *r != crate::ir::types::TypeRef::Value)
             }
             _ => true,
         }
@@ -223,7 +229,7 @@ pub struct Param {
     pub default: Option<serde_json::Value>,
     /// The generated type of the value (`x-type`), instead of the plain
     /// Rust type of `ty`; for an array, of its items.
-    pub value_type: Option<crate::types::TypeRef>,
+    pub value_type: Option<crate::ir::types::TypeRef>,
 }
 
 /// Request body kind.

@@ -14,6 +14,9 @@ use crate::model::{self, AuthType, Deprecated, InjectInto, ParamIn, ToolPaginati
 use crate::naming;
 use crate::yaml::pointer_token;
 
+pub mod kinds;
+pub mod schema;
+
 /// v0.2 features this generator implements (`requires.features` fails
 /// closed on anything else).
 pub const SUPPORTED_FEATURES: &[&str] =
@@ -339,7 +342,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
         }
     }
 
-    let (types, type_names) = crate::types::lower_types(loaded)?;
+    let (types, type_names) = schema::lower_types(loaded)?;
     let mut operations = Vec::with_capacity(b.tools.len());
     let mut segments: Vec<String> = Vec::new();
     let mut by_segment: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -493,7 +496,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
             }
         }
         let result = match &tool.returns {
-            Some(r) => Some(crate::types::lower_returns(loaded, &type_names, name, r)?),
+            Some(r) => Some(schema::lower_returns(loaded, &type_names, name, r)?),
             None => None,
         };
 
@@ -527,7 +530,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
                 required: p.required || p.location == ParamIn::Path,
                 description: p.description.clone(),
                 default: p.default.clone(),
-                value_type: crate::kinds::param_value_type(loaded, &types, &type_names, &pp, p)?,
+                value_type: kinds::param_value_type(loaded, &types, &type_names, &pp, p)?,
             });
         }
         ensure_unique(
@@ -692,7 +695,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
         });
     }
 
-    crate::kinds::assign(loaded, &mut operations, &types)?;
+    kinds::assign(loaded, &mut operations, &types)?;
 
     Ok(ir::Api {
         name: b.name.clone(),
