@@ -99,10 +99,10 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         let max_retries = p.max_retries;
         let backoff = format_ident!(
             "{}",
-            match p.backoff.as_str() {
-                "constant" => "Constant",
-                "linear" => "Linear",
-                _ => "Exponential",
+            match p.backoff {
+                ir::Backoff::Constant => "Constant",
+                ir::Backoff::Linear => "Linear",
+                ir::Backoff::Exponential => "Exponential",
             }
         );
         let delay = p.initial_delay_ms;
@@ -305,7 +305,10 @@ fn emit_tool_index(api: &Api) -> TokenStream {
             op.method_name,
             op.http_method,
             cell(&op.path),
-            op.access.as_deref().map(cell).unwrap_or_default(),
+            op.access
+                .as_ref()
+                .map(|a| cell(a.as_str()))
+                .unwrap_or_default(),
         ));
         if requires {
             let r = op
@@ -678,35 +681,36 @@ fn field_type(p: &Param) -> TokenStream {
 }
 
 /// Argument type accepted by a setter or service method, and the
-/// expression converting `value` into the stored type.
-fn arg_type(p: &Param, value: &syn::Ident) -> (TokenStream, TokenStream) {
+/// expression converting `value` into the stored type (`None` when the
+/// argument is stored as it is, so a service method can use the field init
+/// shorthand).
+fn arg_type(p: &Param, value: &syn::Ident) -> (TokenStream, Option<TokenStream>) {
     let rt = rt();
+    let collect = quote!(#value.into_iter().map(::core::convert::Into::into).collect());
+    let into = quote!(#value.into());
     if let Some(t) = &p.value_type {
         let t = type_tokens(t, &quote!(super::types::));
         return match p.ty {
             ParamType::Array => (
                 quote!(impl ::core::iter::IntoIterator<Item = impl ::core::convert::Into<#t>>),
-                quote!(#value.into_iter().map(::core::convert::Into::into).collect()),
+                Some(collect),
             ),
-            _ => (
-                quote!(impl ::core::convert::Into<#t>),
-                quote!(#value.into()),
-            ),
+            _ => (quote!(impl ::core::convert::Into<#t>), Some(into)),
         };
     }
     match p.ty {
         ParamType::String | ParamType::FileUrl => (
             quote!(impl ::core::convert::Into<::std::string::String>),
-            quote!(#value.into()),
+            Some(into),
         ),
-        ParamType::Integer => (quote!(i64), quote!(#value)),
-        ParamType::Number => (quote!(f64), quote!(#value)),
-        ParamType::Boolean => (quote!(bool), quote!(#value)),
+        ParamType::Integer => (quote!(i64), None),
+        ParamType::Number => (quote!(f64), None),
+        ParamType::Boolean => (quote!(bool), None),
         ParamType::Array => (
             quote!(impl ::core::iter::IntoIterator<Item = impl ::core::convert::Into<#rt::Value>>),
-            quote!(#value.into_iter().map(::core::convert::Into::into).collect()),
+            Some(collect),
         ),
-        ParamType::Object => (quote!(#rt::JsonMap), quote!(#value)),
+        ParamType::Object => (quote!(#rt::JsonMap), None),
     }
 }
 
@@ -726,11 +730,10 @@ fn emit_service_method(op: &Operation) -> TokenStream {
         let (arg_ty, conv) = arg_type(p, &ident);
         args.push(quote!(#ident: #arg_ty));
         // Field init shorthand where no conversion is needed.
-        if ident == conv.to_string() {
-            inits.push(quote!(#ident));
-        } else {
-            inits.push(quote!(#ident: #conv));
-        }
+        inits.push(match conv {
+            Some(conv) => quote!(#ident: #conv),
+            None => quote!(#ident),
+        });
     }
     if has_raw_body(op) {
         args.push(quote!(body: impl ::core::convert::Into<#rt::Body>));
@@ -768,17 +771,17 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
     let tool = &op.tool;
     let method = format_ident!(
         "{}",
-        match op.http_method.as_str() {
-            "GET" => "Get",
-            "HEAD" => "Head",
-            "POST" => "Post",
-            "PUT" => "Put",
-            "PATCH" => "Patch",
-            _ => "Delete",
+        match op.http_method {
+            ir::Method::Get => "Get",
+            ir::Method::Head => "Head",
+            ir::Method::Post => "Post",
+            ir::Method::Put => "Put",
+            ir::Method::Patch => "Patch",
+            ir::Method::Delete => "Delete",
         }
     );
     let path = &op.path;
-    let access = opt_str(op.access.as_deref());
+    let access = opt_str(op.access.as_ref().map(ir::Access::as_str));
     let request_body = match &op.request_body {
         RequestBody::None => quote!(#rt::RequestBodyKind::None),
         RequestBody::Json => quote!(#rt::RequestBodyKind::Json),
@@ -837,6 +840,7 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
             }
             let value = format_ident!("value");
             let (arg_ty, conv) = arg_type(p, &value);
+            let conv = conv.unwrap_or_else(|| quote!(value));
             let doc = doc_attrs(&docs::setter(p));
             setters.push(quote! {
                 #doc

@@ -368,7 +368,7 @@ pub struct Defaults {
 }
 
 /// `pagination.strategy`.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum PaginationStrategy {
     /// Cursor.
@@ -382,7 +382,7 @@ pub enum PaginationStrategy {
 }
 
 /// `pagination.behavior`.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum PaginationBehavior {
     /// Fetch all pages.
@@ -487,7 +487,7 @@ pub enum ErrorFormat {
 }
 
 /// Retry backoff.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Backoff {
     /// Same delay.
@@ -644,6 +644,20 @@ impl Method {
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with the upper-case name, so that code reading the IR can
+/// write `op.http_method == "GET"`.
+impl PartialEq<&str> for Method {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 

@@ -5,7 +5,9 @@
 //! response kinds — so that the emitter is a pure function of the IR and the
 //! IR can be printed (`xo-codegen ir`) and checked by other tools.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+pub use crate::model::{Backoff, Method, PaginationBehavior, PaginationStrategy};
 
 pub mod types;
 
@@ -81,8 +83,8 @@ pub struct Operation {
     pub type_name: String,
     /// Name of the `static` spec table (`LIST_VM_ALARMS`).
     pub spec_name: String,
-    /// HTTP method, upper case.
-    pub http_method: String,
+    /// HTTP method (serialized upper case).
+    pub http_method: Method,
     /// Path template relative to the base.
     pub path: String,
     /// Parameters in declaration order.
@@ -92,7 +94,7 @@ pub struct Operation {
     /// Response kind.
     pub response: Response,
     /// Access classification.
-    pub access: Option<String>,
+    pub access: Option<Access>,
     /// Description.
     pub description: String,
     /// Per-tool hints (key, value) in file order.
@@ -275,8 +277,8 @@ pub struct ErrorPolicy {
     pub terminal: Vec<u16>,
     /// Maximum retries.
     pub max_retries: u32,
-    /// `constant`, `linear` or `exponential`.
-    pub backoff: String,
+    /// Growth of the delay between retries.
+    pub backoff: Backoff,
     /// Initial delay in milliseconds.
     pub initial_delay_ms: u64,
     /// Status → semantic code overrides.
@@ -288,14 +290,72 @@ pub struct ErrorPolicy {
 /// Effective pagination.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Pagination {
-    /// Strategy.
-    pub strategy: String,
-    /// `auto` or `expose`.
-    pub behavior: Option<String>,
+    /// Strategy (`None`: the file names none; serialized `unspecified`).
+    #[serde(serialize_with = "strategy_or_unspecified")]
+    pub strategy: Option<PaginationStrategy>,
+    /// Who walks the pages.
+    pub behavior: Option<PaginationBehavior>,
     /// Page size param.
     pub limit_param: Option<String>,
     /// Default page size.
     pub limit_default: Option<i64>,
     /// Page cap.
     pub max_pages: Option<i64>,
+}
+
+fn strategy_or_unspecified<S: Serializer>(
+    strategy: &Option<PaginationStrategy>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match strategy {
+        Some(st) => st.serialize(s),
+        None => s.serialize_str("unspecified"),
+    }
+}
+
+/// DADL `access`: the four classes the spec names, or any other word a file
+/// uses (the spec leaves the field open), kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// `read`: no side effects.
+    Read,
+    /// `write`: creates or changes state.
+    Write,
+    /// `admin`: needs privileged credentials.
+    Admin,
+    /// `dangerous`: destructive or irreversible.
+    Dangerous,
+    /// Another classification, as written.
+    Other(String),
+}
+
+impl Access {
+    /// Classify the text of a DADL `access` field.
+    pub fn parse(text: &str) -> Access {
+        match text {
+            "read" => Access::Read,
+            "write" => Access::Write,
+            "admin" => Access::Admin,
+            "dangerous" => Access::Dangerous,
+            other => Access::Other(other.to_owned()),
+        }
+    }
+
+    /// The text as the DADL file writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::Admin => "admin",
+            Access::Dangerous => "dangerous",
+            Access::Other(other) => other,
+        }
+    }
+}
+
+/// Serialized as the DADL text, as `xo-codegen ir` always printed it.
+impl Serialize for Access {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }

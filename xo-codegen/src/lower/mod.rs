@@ -81,7 +81,7 @@ fn lower_errors(
             retry_on: vec![],
             terminal: vec![],
             max_retries: 0,
-            backoff: "exponential".into(),
+            backoff: model::Backoff::Exponential,
             initial_delay_ms: 1000,
             status_map: vec![],
             retry_after_header: None,
@@ -134,12 +134,9 @@ fn lower_errors(
         max_retries: rs
             .and_then(|r| r.max_retries)
             .unwrap_or(if for_retries { 3 } else { 0 }),
-        backoff: match rs.and_then(|r| r.backoff) {
-            Some(model::Backoff::Constant) => "constant",
-            Some(model::Backoff::Linear) => "linear",
-            Some(model::Backoff::Exponential) | None => "exponential",
-        }
-        .into(),
+        backoff: rs
+            .and_then(|r| r.backoff)
+            .unwrap_or(model::Backoff::Exponential),
         initial_delay_ms,
         status_map,
         retry_after_header: e
@@ -153,21 +150,8 @@ fn lower_errors(
 fn lower_pagination(p: &model::Pagination) -> ir::Pagination {
     let req = p.request.as_ref();
     ir::Pagination {
-        strategy: match p.strategy {
-            Some(model::PaginationStrategy::Cursor) => "cursor",
-            Some(model::PaginationStrategy::Offset) => "offset",
-            Some(model::PaginationStrategy::Page) => "page",
-            Some(model::PaginationStrategy::LinkHeader) => "link_header",
-            None => "unspecified",
-        }
-        .into(),
-        behavior: p.behavior.map(|b| {
-            match b {
-                model::PaginationBehavior::Auto => "auto",
-                model::PaginationBehavior::Expose => "expose",
-            }
-            .into()
-        }),
+        strategy: p.strategy,
+        behavior: p.behavior,
         limit_param: req.and_then(|r| r.limit_param.clone()),
         limit_default: req.and_then(|r| r.limit_default),
         max_pages: p.max_pages,
@@ -578,12 +562,12 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
             method_name: String::new(),
             type_name: naming::pascal(name),
             spec_name: naming::upper(name),
-            http_method: tool.method.as_str().to_owned(),
+            http_method: tool.method,
             path: tool.path.clone(),
             params,
             request_body,
             response,
-            access: tool.access.clone(),
+            access: tool.access.as_deref().map(ir::Access::parse),
             description: tool.description.clone(),
             hints,
             deprecated: match &tool.deprecated {
