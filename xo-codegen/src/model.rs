@@ -3,7 +3,8 @@
 //! Unknown keys are errors (`deny_unknown_fields`); `_`-prefixed keys are
 //! removed before deserialisation (see [`crate::load`]). Enums that decide
 //! behaviour are closed Rust enums, so an unknown value is rejected rather
-//! than guessed. Free-form classification strings (`access`) stay strings.
+//! than guessed. Free-form classification strings (`access`) stay strings
+//! here; the IR classifies them ([`crate::ir::Access`]).
 
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer};

@@ -120,7 +120,7 @@ pub struct Operation {
     /// The Rust type of the result, when `returns` declares one.
     pub result: Option<crate::ir::types::TypeRef>,
     /// The typed shape of the answer (`x-kind`), set by
-    /// [`crate::kinds::assign`].
+    /// [`crate::lower::kinds::kind`].
     pub kind: Kind,
 }
 
