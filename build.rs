@@ -37,8 +37,11 @@ fn main() {
         Ok(api) => {
             let source = xo_codegen::emit::emit(&api, xo_codegen::Target::InCrate);
             // A call of every operation, used by the conformance tier's tests.
-            let samples =
-                xo_codegen::samples::emit_samples(&api, "::xo_sdk::Client", "::xo_sdk::types");
+            let samples = xo_codegen::conformance_samples::emit_samples(
+                &api,
+                "::xo_sdk::Client",
+                "::xo_sdk::types",
+            );
             for (path, text) in [
                 (out.clone(), source),
                 (out.with_file_name("xo_samples.rs"), samples),

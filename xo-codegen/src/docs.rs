@@ -5,7 +5,7 @@
 //! that `[x]`, `<uuid>`, indented lines and bare URLs cannot become broken
 //! links, HTML tags, doctests or lint failures.
 
-use crate::ir::{Location, Operation, Param, ParamType, RequestBody, Response};
+use crate::ir::{Access, Location, Operation, Param, ParamType, RequestBody, Response};
 
 /// Escape DADL prose for rustdoc Markdown.
 pub fn escape(text: &str) -> String {
@@ -101,15 +101,15 @@ fn hint_label(key: &str) -> String {
 }
 
 fn access_line(op: &Operation) -> Option<String> {
-    match op.access.as_deref()? {
-        "dangerous" => Some(
+    match op.access.as_ref()? {
+        Access::Dangerous => Some(
             "**⚠ DANGEROUS:** this operation is destructive or irreversible (DADL access `dangerous`)."
                 .into(),
         ),
-        "admin" => Some("**Admin:** needs privileged credentials (DADL access `admin`).".into()),
-        "read" => Some("Access: `read` (no side effects).".into()),
-        "write" => Some("Access: `write` (creates or changes state).".into()),
-        other => Some(format!("Access: {}.", code(other))),
+        Access::Admin => Some("**Admin:** needs privileged credentials (DADL access `admin`).".into()),
+        Access::Read => Some("Access: `read` (no side effects).".into()),
+        Access::Write => Some("Access: `write` (creates or changes state).".into()),
+        Access::Other(other) => Some(format!("Access: {}.", code(other))),
     }
 }
 
@@ -126,7 +126,7 @@ fn summary(desc: &str) -> String {
 /// Docs of the service method that creates the builder.
 pub fn service_method(op: &Operation) -> String {
     let mut s = summary(&op.description);
-    if let Some(a) = access_line(op).filter(|_| matches!(op.access.as_deref(), Some("dangerous"))) {
+    if let Some(a) = access_line(op).filter(|_| matches!(op.access, Some(Access::Dangerous))) {
         s.push_str("\n\n");
         s.push_str(&a);
     }
@@ -194,8 +194,8 @@ fn param_text(p: &Param) -> String {
 }
 
 /// A type expression as rustdoc text with links into `types`.
-pub fn type_link(ty: &crate::types::TypeRef) -> String {
-    use crate::types::TypeRef;
+pub fn type_link(ty: &crate::ir::types::TypeRef) -> String {
+    use crate::ir::types::TypeRef;
     match ty {
         TypeRef::String => "`String`".into(),
         TypeRef::Integer => "`i64`".into(),
@@ -216,8 +216,8 @@ pub fn answer(op: &Operation) -> String {
     match &op.kind {
         Kind::Collection { id, markdown, .. } => format!(
             "**Answers** one reference per object ({} each); `.select(…)` or `.all_fields()` ask for the objects, `.stream()` then decodes them one at a time{}.",
-            type_link(&crate::types::TypeRef::Href(match id {
-                crate::types::TypeRef::Named(n) => n.clone(),
+            type_link(&crate::ir::types::TypeRef::Href(match id {
+                crate::ir::types::TypeRef::Named(n) => n.clone(),
                 _ => "String".into(),
             })),
             if *markdown { ", `.markdown()` answers XO's Markdown table" } else { "" }

@@ -8,8 +8,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::docs;
+use crate::ir::types::{TypeDef, TypeRef};
 use crate::ir::{self, Api, Kind, Location, Operation, Param, ParamType, RequestBody, Response};
-use crate::types::{TypeDef, TypeRef};
 
 /// Where the generated code will live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,98 +77,8 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         docs::escape(&api.description)
     ));
 
-    // Error policies, deduplicated: operations share one static per policy.
-    let mut policies: Vec<&ir::ErrorPolicy> = Vec::new();
-    let mut policy_index = Vec::with_capacity(api.operations.len());
-    for op in &api.operations {
-        let i = match policies.iter().position(|p| **p == op.errors) {
-            Some(i) => i,
-            None => {
-                policies.push(&op.errors);
-                policies.len() - 1
-            }
-        };
-        policy_index.push(i);
-    }
-    let policy_items = policies.iter().enumerate().map(|(i, p)| {
-        let ident = format_ident!("ERROR_POLICY_{}", i);
-        let msg = opt_str(p.message_path.as_deref());
-        let code = opt_str(p.code_path.as_deref());
-        let retry_on = &p.retry_on;
-        let terminal = &p.terminal;
-        let max_retries = p.max_retries;
-        let backoff = format_ident!(
-            "{}",
-            match p.backoff.as_str() {
-                "constant" => "Constant",
-                "linear" => "Linear",
-                _ => "Exponential",
-            }
-        );
-        let delay = p.initial_delay_ms;
-        let map = p.status_map.iter().map(|(s, c)| quote!((#s, #c)));
-        let retry_after = opt_str(p.retry_after_header.as_deref());
-        quote! {
-            static #ident: #rt::ErrorPolicy = #rt::ErrorPolicy {
-                message_path: #msg,
-                code_path: #code,
-                retry_on: &[#(#retry_on),*],
-                terminal: &[#(#terminal),*],
-                max_retries: #max_retries,
-                backoff: #rt::Backoff::#backoff,
-                initial_delay_ms: #delay,
-                status_map: &[#(#map),*],
-                retry_after_header: #retry_after,
-            };
-        }
-    });
-
-    let accessors = api.resources.iter().map(|r| {
-        let module = format_ident!("{}", r.module);
-        let service = format_ident!("{}", r.service_type);
-        let method = format_ident!("{}", r.module);
-        let doc = doc_attrs(&format!(
-            "Operations on `/{}` ({} operation{}).",
-            r.segment,
-            r.operations.len(),
-            if r.operations.len() == 1 { "" } else { "s" }
-        ));
-        let inner = match target {
-            Target::InCrate => quote!(self.clone()),
-            Target::Standalone => quote!(self.inner.clone()),
-        };
-        quote! {
-            #doc
-            pub fn #method(&self) -> #module::#service {
-                #module::#service::new(#inner)
-            }
-        }
-    });
-    let client_items = match target {
-        Target::InCrate => quote! {
-            impl crate::Client {
-                #(#accessors)*
-            }
-        },
-        Target::Standalone => quote! {
-            /// A client for this API: the runtime client plus one accessor per resource.
-            #[derive(Debug, Clone)]
-            pub struct Client {
-                inner: #rt::Client,
-            }
-            impl Client {
-                /// Start building a client for the API at `url`.
-                pub fn builder(url: impl ::core::convert::AsRef<str>) -> #rt::ClientBuilder {
-                    #rt::Client::builder_for(&API, url)
-                }
-                /// Wrap a runtime client.
-                pub fn from_runtime(inner: #rt::Client) -> Self {
-                    Client { inner }
-                }
-                #(#accessors)*
-            }
-        },
-    };
+    let (policy_items, policy_index) = emit_error_policies(api);
+    let client_items = emit_client(api, target);
 
     let modules = api.resources.iter().map(|r| {
         let ops: Vec<(&Operation, usize)> = r
@@ -229,11 +139,115 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         /// (conformance tests over recorded exchanges).
         #[doc(hidden)]
         pub static ANSWERS: &[(&str, ::xo_sdk::xo::replay::Check)] = &[#(#answer_checks),*];
-        #(#policy_items)*
+        #policy_items
         #client_items
         #types_module
         #tool_index
         #(#modules)*
+    }
+}
+
+/// The error policies as `static`s, deduplicated (operations share one
+/// static per distinct policy), and the policy index of each operation.
+fn emit_error_policies(api: &Api) -> (TokenStream, Vec<usize>) {
+    let rt = rt();
+    // Error policies, deduplicated: operations share one static per policy.
+    let mut policies: Vec<&ir::ErrorPolicy> = Vec::new();
+    let mut policy_index = Vec::with_capacity(api.operations.len());
+    for op in &api.operations {
+        let i = match policies.iter().position(|p| **p == op.errors) {
+            Some(i) => i,
+            None => {
+                policies.push(&op.errors);
+                policies.len() - 1
+            }
+        };
+        policy_index.push(i);
+    }
+    let items = policies.iter().enumerate().map(|(i, p)| {
+        let ident = format_ident!("ERROR_POLICY_{}", i);
+        let msg = opt_str(p.message_path.as_deref());
+        let code = opt_str(p.code_path.as_deref());
+        let retry_on = &p.retry_on;
+        let terminal = &p.terminal;
+        let max_retries = p.max_retries;
+        let backoff = format_ident!(
+            "{}",
+            match p.backoff {
+                ir::Backoff::Constant => "Constant",
+                ir::Backoff::Linear => "Linear",
+                ir::Backoff::Exponential => "Exponential",
+            }
+        );
+        let delay = p.initial_delay_ms;
+        let map = p.status_map.iter().map(|(s, c)| quote!((#s, #c)));
+        let retry_after = opt_str(p.retry_after_header.as_deref());
+        quote! {
+            static #ident: #rt::ErrorPolicy = #rt::ErrorPolicy {
+                message_path: #msg,
+                code_path: #code,
+                retry_on: &[#(#retry_on),*],
+                terminal: &[#(#terminal),*],
+                max_retries: #max_retries,
+                backoff: #rt::Backoff::#backoff,
+                initial_delay_ms: #delay,
+                status_map: &[#(#map),*],
+                retry_after_header: #retry_after,
+            };
+        }
+    });
+    (quote!(#(#items)*), policy_index)
+}
+
+/// The service accessors: on `crate::Client` inside xo-sdk, on a generated
+/// `Client` wrapper in a standalone crate.
+fn emit_client(api: &Api, target: Target) -> TokenStream {
+    let rt = rt();
+    let accessors = api.resources.iter().map(|r| {
+        let module = format_ident!("{}", r.module);
+        let service = format_ident!("{}", r.service_type);
+        let method = format_ident!("{}", r.module);
+        let doc = doc_attrs(&format!(
+            "Operations on `/{}` ({} operation{}).",
+            r.segment,
+            r.operations.len(),
+            if r.operations.len() == 1 { "" } else { "s" }
+        ));
+        let inner = match target {
+            Target::InCrate => quote!(self.clone()),
+            Target::Standalone => quote!(self.inner.clone()),
+        };
+        quote! {
+            #doc
+            pub fn #method(&self) -> #module::#service {
+                #module::#service::new(#inner)
+            }
+        }
+    });
+    match target {
+        Target::InCrate => quote! {
+            impl crate::Client {
+                #(#accessors)*
+            }
+        },
+        Target::Standalone => quote! {
+            /// A client for this API: the runtime client plus one accessor per resource.
+            #[derive(Debug, Clone)]
+            pub struct Client {
+                inner: #rt::Client,
+            }
+            impl Client {
+                /// Start building a client for the API at `url`.
+                pub fn builder(url: impl ::core::convert::AsRef<str>) -> #rt::ClientBuilder {
+                    #rt::Client::builder_for(&API, url)
+                }
+                /// Wrap a runtime client.
+                pub fn from_runtime(inner: #rt::Client) -> Self {
+                    Client { inner }
+                }
+                #(#accessors)*
+            }
+        },
     }
 }
 
@@ -305,7 +319,10 @@ fn emit_tool_index(api: &Api) -> TokenStream {
             op.method_name,
             op.http_method,
             cell(&op.path),
-            op.access.as_deref().map(cell).unwrap_or_default(),
+            op.access
+                .as_ref()
+                .map(|a| cell(a.as_str()))
+                .unwrap_or_default(),
         ));
         if requires {
             let r = op
@@ -362,136 +379,33 @@ fn emit_types(types: &[TypeDef], selectable: &[&str], outputs: &[&str]) -> Token
     if types.is_empty() {
         return TokenStream::new();
     }
-    let rt = rt();
     let here = TokenStream::new();
     let items = types.iter().map(|t| match t {
-        TypeDef::Struct { name, source, doc, fields, extra } => {
-            let all_fields = fields;
-            let ident = format_ident!("{}", name);
-            let doc = doc_attrs(&docs::type_doc(doc.as_deref(), source));
-            let fields = fields.iter().map(|f| {
-                let fident = format_ident!("{}", f.rust);
-                let ty = type_tokens(&f.ty, &here);
-                let ty = if f.boxed { quote!(::std::boxed::Box<#ty>) } else { ty };
-                let doc = doc_attrs(&docs::field_doc(f.doc.as_deref(), &f.wire));
-                let rename = (f.rust != f.wire).then(|| {
-                    let wire = &f.wire;
-                    quote!(rename = #wire,)
-                });
-                quote! {
-                    #doc
-                    #[serde(#rename default, skip_serializing_if = "::core::option::Option::is_none")]
-                    pub #fident: ::core::option::Option<#ty>,
-                }
-            });
-            let extra = format_ident!("{}", extra);
-            let consts = selectable
-                .contains(&name.as_str())
-                .then(|| emit_field_consts(name, all_fields));
-            // A model that an action's task returns.
-            let output = outputs.contains(&name.as_str()).then(|| {
-                quote! {
-                    impl ::xo_sdk::xo::TaskOutput for #ident {
-                        fn from_task_result(result: ::core::option::Option<&#rt::Value>) -> ::core::result::Result<Self, ::std::string::String> {
-                            ::xo_sdk::xo::task_output_from_json(result)
-                        }
-                        fn from_sync_response(response: &#rt::RawResponse) -> #rt::Result<Self> {
-                            response.json()
-                        }
-                    }
-                }
-            });
-            quote! {
-                #doc
-                #[derive(Debug, Clone, Default, PartialEq, #rt::serde::Serialize, #rt::serde::Deserialize)]
-                #[serde(crate = "::xo_sdk::runtime::serde")]
-                #[non_exhaustive]
-                pub struct #ident {
-                    #(#fields)*
-                    /// Fields the API description does not declare, kept as the server sent them.
-                    #[serde(flatten)]
-                    pub #extra: #rt::JsonMap,
-                }
-                #consts
-                #output
-            }
+        TypeDef::Struct {
+            name,
+            source,
+            doc,
+            fields,
+            extra,
+        } => {
+            let role = StructRole {
+                selectable: selectable.contains(&name.as_str()),
+                output: outputs.contains(&name.as_str()),
+            };
+            emit_struct(name, source, doc.as_deref(), fields, extra, role)
         }
-        TypeDef::Enum { name, source, doc, variants } => {
-            let ident = format_ident!("{}", name);
-            let doc = doc_attrs(&docs::type_doc(doc.as_deref(), source));
-            let decls = variants.iter().map(|(wire, v)| {
-                let v = format_ident!("{}", v);
-                let d = format!(" `{}`", wire.replace('`', "'"));
-                quote!(#[doc = #d] #v,)
-            });
-            let to_str = variants.iter().map(|(wire, v)| {
-                let v = format_ident!("{}", v);
-                quote!(#ident::#v => #wire,)
-            });
-            let from_str = variants.iter().map(|(wire, v)| {
-                let v = format_ident!("{}", v);
-                quote!(#wire => #ident::#v,)
-            });
-            quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum #ident {
-                    #(#decls)*
-                    /// A value this version of the SDK does not know, kept as sent.
-                    Unknown(::std::string::String),
-                }
-                impl #ident {
-                    /// The value as sent on the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            #(#to_str)*
-                            #ident::Unknown(other) => other,
-                        }
-                    }
-                    /// The variant a wire value names; `Unknown` for any other value.
-                    /// (Not `From<&str>`: a parameter of this type must not accept any
-                    /// string; `str::parse` works too.)
-                    pub fn from_wire(value: &str) -> Self {
-                        match value {
-                            #(#from_str)*
-                            other => #ident::Unknown(other.to_owned()),
-                        }
-                    }
-                }
-                impl ::core::fmt::Display for #ident {
-                    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-                impl ::core::convert::From<#ident> for ::std::string::String {
-                    fn from(value: #ident) -> Self {
-                        match value {
-                            #ident::Unknown(other) => other,
-                            known => known.as_str().to_owned(),
-                        }
-                    }
-                }
-                impl ::core::str::FromStr for #ident {
-                    type Err = ::core::convert::Infallible;
-                    fn from_str(value: &str) -> ::core::result::Result<Self, ::core::convert::Infallible> {
-                        ::core::result::Result::Ok(#ident::from_wire(value))
-                    }
-                }
-                impl #rt::serde::Serialize for #ident {
-                    fn serialize<S: #rt::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-                impl<'de> #rt::serde::Deserialize<'de> for #ident {
-                    fn deserialize<D: #rt::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                        let value = <::std::borrow::Cow<'de, str> as #rt::serde::Deserialize>::deserialize(deserializer)?;
-                        ::core::result::Result::Ok(#ident::from_wire(value.as_ref()))
-                    }
-                }
-            }
-        }
-        TypeDef::Alias { name, source, doc, ty } => {
+        TypeDef::Enum {
+            name,
+            source,
+            doc,
+            variants,
+        } => emit_enum(name, source, doc.as_deref(), variants),
+        TypeDef::Alias {
+            name,
+            source,
+            doc,
+            ty,
+        } => {
             let ident = format_ident!("{}", name);
             let doc = doc_attrs(&docs::type_doc(doc.as_deref(), source));
             let ty = type_tokens(ty, &here);
@@ -500,7 +414,13 @@ fn emit_types(types: &[TypeDef], selectable: &[&str], outputs: &[&str]) -> Token
                 pub type #ident = #ty;
             }
         }
-        TypeDef::Id { name, source, doc, object, from } => emit_id(name, source, doc.as_deref(), object, from),
+        TypeDef::Id {
+            name,
+            source,
+            doc,
+            object,
+            from,
+        } => emit_id(name, source, doc.as_deref(), object, from),
     });
     quote! {
         pub mod types {
@@ -512,9 +432,166 @@ fn emit_types(types: &[TypeDef], selectable: &[&str], outputs: &[&str]) -> Token
     }
 }
 
+/// What a struct is used for besides being a type.
+#[derive(Clone, Copy)]
+struct StructRole {
+    /// It is the item of a collection: it gets field constants.
+    selectable: bool,
+    /// An action's task returns it: it implements `TaskOutput`.
+    output: bool,
+}
+
+/// A tolerant struct: every field optional, undeclared fields kept.
+fn emit_struct(
+    name: &str,
+    source: &str,
+    doc: Option<&str>,
+    fields: &[crate::ir::types::Field],
+    extra: &str,
+    role: StructRole,
+) -> TokenStream {
+    let rt = rt();
+    let here = TokenStream::new();
+    let all_fields = fields;
+    let ident = format_ident!("{}", name);
+    let doc = doc_attrs(&docs::type_doc(doc, source));
+    let fields = fields.iter().map(|f| {
+        let fident = format_ident!("{}", f.rust);
+        let ty = type_tokens(&f.ty, &here);
+        let ty = if f.boxed {
+            quote!(::std::boxed::Box<#ty>)
+        } else {
+            ty
+        };
+        let doc = doc_attrs(&docs::field_doc(f.doc.as_deref(), &f.wire));
+        let rename = (f.rust != f.wire).then(|| {
+            let wire = &f.wire;
+            quote!(rename = #wire,)
+        });
+        quote! {
+            #doc
+            #[serde(#rename default, skip_serializing_if = "::core::option::Option::is_none")]
+            pub #fident: ::core::option::Option<#ty>,
+        }
+    });
+    let extra = format_ident!("{}", extra);
+    let consts = role.selectable.then(|| emit_field_consts(name, all_fields));
+    // A model that an action's task returns.
+    let output = role.output.then(|| {
+        quote! {
+            impl ::xo_sdk::xo::TaskOutput for #ident {
+                fn from_task_result(result: ::core::option::Option<&#rt::Value>) -> ::core::result::Result<Self, ::std::string::String> {
+                    ::xo_sdk::xo::task_output_from_json(result)
+                }
+                fn from_sync_response(response: &#rt::RawResponse) -> #rt::Result<Self> {
+                    response.json()
+                }
+            }
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Default, PartialEq, #rt::serde::Serialize, #rt::serde::Deserialize)]
+        #[serde(crate = "::xo_sdk::runtime::serde")]
+        #[non_exhaustive]
+        pub struct #ident {
+            #(#fields)*
+            /// Fields the API description does not declare, kept as the server sent them.
+            #[serde(flatten)]
+            pub #extra: #rt::JsonMap,
+        }
+        #consts
+        #output
+    }
+}
+
+/// A string enum with an `Unknown(String)` variant and its wire
+/// conversions.
+fn emit_enum(
+    name: &str,
+    source: &str,
+    doc: Option<&str>,
+    variants: &[(String, String)],
+) -> TokenStream {
+    let rt = rt();
+    let ident = format_ident!("{}", name);
+    let doc = doc_attrs(&docs::type_doc(doc, source));
+    let decls = variants.iter().map(|(wire, v)| {
+        let v = format_ident!("{}", v);
+        let d = format!(" `{}`", wire.replace('`', "'"));
+        quote!(#[doc = #d] #v,)
+    });
+    let to_str = variants.iter().map(|(wire, v)| {
+        let v = format_ident!("{}", v);
+        quote!(#ident::#v => #wire,)
+    });
+    let from_str = variants.iter().map(|(wire, v)| {
+        let v = format_ident!("{}", v);
+        quote!(#wire => #ident::#v,)
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #ident {
+            #(#decls)*
+            /// A value this version of the SDK does not know, kept as sent.
+            Unknown(::std::string::String),
+        }
+        impl #ident {
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#to_str)*
+                    #ident::Unknown(other) => other,
+                }
+            }
+            /// The variant a wire value names; `Unknown` for any other value.
+            /// (Not `From<&str>`: a parameter of this type must not accept any
+            /// string; `str::parse` works too.)
+            pub fn from_wire(value: &str) -> Self {
+                match value {
+                    #(#from_str)*
+                    other => #ident::Unknown(other.to_owned()),
+                }
+            }
+        }
+        impl ::core::fmt::Display for #ident {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::core::convert::From<#ident> for ::std::string::String {
+            fn from(value: #ident) -> Self {
+                match value {
+                    #ident::Unknown(other) => other,
+                    known => known.as_str().to_owned(),
+                }
+            }
+        }
+        impl ::core::str::FromStr for #ident {
+            type Err = ::core::convert::Infallible;
+            fn from_str(value: &str) -> ::core::result::Result<Self, ::core::convert::Infallible> {
+                ::core::result::Result::Ok(#ident::from_wire(value))
+            }
+        }
+        impl #rt::serde::Serialize for #ident {
+            fn serialize<S: #rt::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> #rt::serde::Deserialize<'de> for #ident {
+            fn deserialize<D: #rt::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                let value = <::std::borrow::Cow<'de, str> as #rt::serde::Deserialize>::deserialize(deserializer)?;
+                ::core::result::Result::Ok(#ident::from_wire(value.as_ref()))
+            }
+        }
+    }
+}
+
 /// One `Field<Model>` constant per declared field of a collection item,
 /// named after the Rust field in upper case and carrying the wire name.
-fn emit_field_consts(model: &str, fields: &[crate::types::Field]) -> TokenStream {
+fn emit_field_consts(model: &str, fields: &[crate::ir::types::Field]) -> TokenStream {
     let rt = rt();
     let ident = format_ident!("{}", model);
     let mut taken = std::collections::BTreeSet::new();
@@ -678,35 +755,36 @@ fn field_type(p: &Param) -> TokenStream {
 }
 
 /// Argument type accepted by a setter or service method, and the
-/// expression converting `value` into the stored type.
-fn arg_type(p: &Param, value: &syn::Ident) -> (TokenStream, TokenStream) {
+/// expression converting `value` into the stored type (`None` when the
+/// argument is stored as it is, so a service method can use the field init
+/// shorthand).
+fn arg_type(p: &Param, value: &syn::Ident) -> (TokenStream, Option<TokenStream>) {
     let rt = rt();
+    let collect = quote!(#value.into_iter().map(::core::convert::Into::into).collect());
+    let into = quote!(#value.into());
     if let Some(t) = &p.value_type {
         let t = type_tokens(t, &quote!(super::types::));
         return match p.ty {
             ParamType::Array => (
                 quote!(impl ::core::iter::IntoIterator<Item = impl ::core::convert::Into<#t>>),
-                quote!(#value.into_iter().map(::core::convert::Into::into).collect()),
+                Some(collect),
             ),
-            _ => (
-                quote!(impl ::core::convert::Into<#t>),
-                quote!(#value.into()),
-            ),
+            _ => (quote!(impl ::core::convert::Into<#t>), Some(into)),
         };
     }
     match p.ty {
         ParamType::String | ParamType::FileUrl => (
             quote!(impl ::core::convert::Into<::std::string::String>),
-            quote!(#value.into()),
+            Some(into),
         ),
-        ParamType::Integer => (quote!(i64), quote!(#value)),
-        ParamType::Number => (quote!(f64), quote!(#value)),
-        ParamType::Boolean => (quote!(bool), quote!(#value)),
+        ParamType::Integer => (quote!(i64), None),
+        ParamType::Number => (quote!(f64), None),
+        ParamType::Boolean => (quote!(bool), None),
         ParamType::Array => (
             quote!(impl ::core::iter::IntoIterator<Item = impl ::core::convert::Into<#rt::Value>>),
-            quote!(#value.into_iter().map(::core::convert::Into::into).collect()),
+            Some(collect),
         ),
-        ParamType::Object => (quote!(#rt::JsonMap), quote!(#value)),
+        ParamType::Object => (quote!(#rt::JsonMap), None),
     }
 }
 
@@ -726,11 +804,10 @@ fn emit_service_method(op: &Operation) -> TokenStream {
         let (arg_ty, conv) = arg_type(p, &ident);
         args.push(quote!(#ident: #arg_ty));
         // Field init shorthand where no conversion is needed.
-        if ident == conv.to_string() {
-            inits.push(quote!(#ident));
-        } else {
-            inits.push(quote!(#ident: #conv));
-        }
+        inits.push(match conv {
+            Some(conv) => quote!(#ident: #conv),
+            None => quote!(#ident),
+        });
     }
     if has_raw_body(op) {
         args.push(quote!(body: impl ::core::convert::Into<#rt::Body>));
@@ -768,17 +845,17 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
     let tool = &op.tool;
     let method = format_ident!(
         "{}",
-        match op.http_method.as_str() {
-            "GET" => "Get",
-            "HEAD" => "Head",
-            "POST" => "Post",
-            "PUT" => "Put",
-            "PATCH" => "Patch",
-            _ => "Delete",
+        match op.http_method {
+            ir::Method::Get => "Get",
+            ir::Method::Head => "Head",
+            ir::Method::Post => "Post",
+            ir::Method::Put => "Put",
+            ir::Method::Patch => "Patch",
+            ir::Method::Delete => "Delete",
         }
     );
     let path = &op.path;
-    let access = opt_str(op.access.as_deref());
+    let access = opt_str(op.access.as_ref().map(ir::Access::as_str));
     let request_body = match &op.request_body {
         RequestBody::None => quote!(#rt::RequestBodyKind::None),
         RequestBody::Json => quote!(#rt::RequestBodyKind::Json),
@@ -837,6 +914,7 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
             }
             let value = format_ident!("value");
             let (arg_ty, conv) = arg_type(p, &value);
+            let conv = conv.unwrap_or_else(|| quote!(value));
             let doc = doc_attrs(&docs::setter(p));
             setters.push(quote! {
                 #doc
@@ -928,6 +1006,99 @@ fn send_as() -> TokenStream {
     }
 }
 
+/// The `send` family and the `Collection` impl of a collection's
+/// builder; `(markdown, by_name)` say whether it has a Markdown form and
+/// lookups by name.
+fn emit_collection_send(
+    ty: &syn::Ident,
+    answer: &TokenStream,
+    send_as: &TokenStream,
+    item: &str,
+    id: &TypeRef,
+    (markdown, by_name): (bool, bool),
+) -> (TokenStream, TokenStream) {
+    let rt = rt();
+    let types = quote!(super::types::);
+    let item = format_ident!("{}", item);
+    let id = type_tokens(id, &types);
+    let markdown_impl = markdown.then(|| {
+        quote! {
+            impl ::xo_sdk::xo::MarkdownTable for #ty {
+                fn set_markdown(mut self) -> Self {
+                    self.markdown = ::core::option::Option::Some(true);
+                    self
+                }
+            }
+        }
+    });
+    let markdown_method = markdown.then(|| {
+        quote! {
+            /// The collection as XO's Markdown table (`markdown=true`), for
+            /// humans and LLM prompts; `filter` and `limit` apply.
+            pub async fn markdown(self) -> #rt::Result<::std::string::String> {
+                ::xo_sdk::xo::MarkdownTable::markdown(self).await
+            }
+        }
+    });
+    let by_name_impl = by_name.then(|| quote!(impl ::xo_sdk::xo::ByName for #ty {}));
+    let by_name_method = by_name.then(|| {
+        quote! {
+            /// The one object whose `name_label` is exactly `name`, whole (XO's
+            /// filter matches substrings; this keeps exact matches). None or
+            /// several is [`Error::Lookup`](::xo_sdk::Error::Lookup).
+            pub async fn find_by_name(self, name: &str) -> #rt::Result<#types #item> {
+                ::xo_sdk::xo::ByName::find_by_name(self, name).await
+            }
+        }
+    });
+    let send = quote! {
+        #answer
+        pub async fn send(self) -> #rt::Result<::std::vec::Vec<#rt::Href<#id>>> {
+            ::xo_sdk::xo::Collection::refs(self).await
+        }
+        /// Ask for these fields of each object only (`fields=`), e.g.
+        #[doc = concat!(" `.select([", stringify!(#item), "::NAME_LABEL])`.")]
+        pub fn select(self, fields: impl ::core::iter::IntoIterator<Item = #rt::Field<#types #item>>) -> ::xo_sdk::xo::Typed<Self> {
+            ::xo_sdk::xo::Collection::select(self, fields)
+        }
+        /// Ask for whole objects (`fields=*`).
+        pub fn all_fields(self) -> ::xo_sdk::xo::Typed<Self> {
+            ::xo_sdk::xo::Collection::all_fields(self)
+        }
+        #markdown_method
+        #by_name_method
+        #send_as
+    };
+    let impls = quote! {
+        impl ::xo_sdk::xo::Collection for #ty {
+            type Item = #types #item;
+            type Id = #id;
+            fn set_fields(mut self, fields: ::std::string::String) -> Self {
+                self.fields = ::core::option::Option::Some(fields);
+                self
+            }
+            fn set_ndjson(mut self) -> Self {
+                self.ndjson = ::core::option::Option::Some(true);
+                self
+            }
+            fn set_filter(mut self, filter: ::std::string::String) -> Self {
+                self.filter = ::core::option::Option::Some(filter);
+                self
+            }
+            fn set_limit(mut self, limit: i64) -> Self {
+                self.limit = ::core::option::Option::Some(limit);
+                self
+            }
+            fn request(self) -> #rt::Request {
+                self.into_request()
+            }
+        }
+        #markdown_impl
+        #by_name_impl
+    };
+    (send, impls)
+}
+
 /// The `send` family of a builder, and the trait impls of its kind.
 fn emit_send(op: &Operation, ty: &syn::Ident) -> (TokenStream, TokenStream) {
     let rt = rt();
@@ -940,86 +1111,7 @@ fn emit_send(op: &Operation, ty: &syn::Ident) -> (TokenStream, TokenStream) {
             id,
             markdown,
             by_name,
-        } => {
-            let item = format_ident!("{}", item);
-            let id = type_tokens(id, &types);
-            let markdown_impl = markdown.then(|| {
-                quote! {
-                    impl ::xo_sdk::xo::MarkdownTable for #ty {
-                        fn set_markdown(mut self) -> Self {
-                            self.markdown = ::core::option::Option::Some(true);
-                            self
-                        }
-                    }
-                }
-            });
-            let markdown_method = markdown.then(|| {
-                quote! {
-                    /// The collection as XO's Markdown table (`markdown=true`), for
-                    /// humans and LLM prompts; `filter` and `limit` apply.
-                    pub async fn markdown(self) -> #rt::Result<::std::string::String> {
-                        ::xo_sdk::xo::MarkdownTable::markdown(self).await
-                    }
-                }
-            });
-            let by_name_impl = by_name.then(|| quote!(impl ::xo_sdk::xo::ByName for #ty {}));
-            let by_name_method = by_name.then(|| {
-                quote! {
-                    /// The one object whose `name_label` is exactly `name`, whole (XO's
-                    /// filter matches substrings; this keeps exact matches). None or
-                    /// several is [`Error::Lookup`](::xo_sdk::Error::Lookup).
-                    pub async fn find_by_name(self, name: &str) -> #rt::Result<#types #item> {
-                        ::xo_sdk::xo::ByName::find_by_name(self, name).await
-                    }
-                }
-            });
-            let send = quote! {
-                #answer
-                pub async fn send(self) -> #rt::Result<::std::vec::Vec<#rt::Href<#id>>> {
-                    ::xo_sdk::xo::Collection::refs(self).await
-                }
-                /// Ask for these fields of each object only (`fields=`), e.g.
-                #[doc = concat!(" `.select([", stringify!(#item), "::NAME_LABEL])`.")]
-                pub fn select(self, fields: impl ::core::iter::IntoIterator<Item = #rt::Field<#types #item>>) -> ::xo_sdk::xo::Typed<Self> {
-                    ::xo_sdk::xo::Collection::select(self, fields)
-                }
-                /// Ask for whole objects (`fields=*`).
-                pub fn all_fields(self) -> ::xo_sdk::xo::Typed<Self> {
-                    ::xo_sdk::xo::Collection::all_fields(self)
-                }
-                #markdown_method
-                #by_name_method
-                #send_as
-            };
-            let impls = quote! {
-                impl ::xo_sdk::xo::Collection for #ty {
-                    type Item = #types #item;
-                    type Id = #id;
-                    fn set_fields(mut self, fields: ::std::string::String) -> Self {
-                        self.fields = ::core::option::Option::Some(fields);
-                        self
-                    }
-                    fn set_ndjson(mut self) -> Self {
-                        self.ndjson = ::core::option::Option::Some(true);
-                        self
-                    }
-                    fn set_filter(mut self, filter: ::std::string::String) -> Self {
-                        self.filter = ::core::option::Option::Some(filter);
-                        self
-                    }
-                    fn set_limit(mut self, limit: i64) -> Self {
-                        self.limit = ::core::option::Option::Some(limit);
-                        self
-                    }
-                    fn request(self) -> #rt::Request {
-                        self.into_request()
-                    }
-                }
-                #markdown_impl
-                #by_name_impl
-            };
-            (send, impls)
-        }
+        } => emit_collection_send(ty, &answer, &send_as, item, id, (*markdown, *by_name)),
         Kind::Action { output } => {
             let output = output
                 .as_ref()

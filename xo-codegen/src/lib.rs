@@ -1,26 +1,32 @@
 //! `xo-codegen`: DADL API description → typed Rust client source.
 //!
 //! The pipeline, one module per step:
-//! [`yaml`] (YAML with source positions) → [`load`] (includes, errata overlay
-//! as JSON Merge Patch, typed [`model`]) → [`lower`] (validation and naming,
-//! producing the [`ir`]) → [`emit`] (Rust tokens, formatted by prettyplease).
+//! [`yaml`] (YAML with source positions) → [`load`] (includes, overlays as
+//! JSON Merge Patch, typed [`model`]) → [`lower`] (validation, then one pass
+//! each for types, resources, method names and operations, producing the
+//! [`ir`]) → [`emit`] (Rust tokens, formatted by prettyplease; rustdoc text
+//! from [`docs`]). [`standalone_crate`] wraps the output in a crate of its
+//! own for the CLI.
 //! It knows DADL, not Xen Orchestra: any valid DADL file generates code that
 //! compiles against `xo_sdk::runtime`.
 #![deny(missing_docs)]
 
+#[cfg(feature = "testing")]
+pub mod conformance_samples;
 pub mod docs;
 pub mod emit;
 pub mod error;
 pub mod ir;
-pub mod kinds;
 pub mod load;
 pub mod lower;
 pub mod model;
 pub mod naming;
-pub mod samples;
-pub mod scratch;
-pub mod types;
+pub mod standalone_crate;
 pub mod yaml;
+
+/// The IR's type nodes under their former path, which the workspace's
+/// tests name (`xo_codegen::types::TypeRef`).
+pub use ir::types;
 
 pub use emit::Target;
 pub use error::{Error, Location, Result};

@@ -84,7 +84,8 @@ fn run(args: Args) -> Result<(), String> {
                 None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
             };
             let sdk = std::fs::canonicalize(&sdk).map_err(|e| format!("{}: {e}", sdk.display()))?;
-            xo_codegen::scratch::write_crate(&api, &dir, &sdk).map_err(|e| e.to_string())?;
+            xo_codegen::standalone_crate::write_crate(&api, &dir, &sdk)
+                .map_err(|e| e.to_string())?;
             println!("wrote {} ({} tools)", dir.display(), api.operations.len());
         }
         other => return Err(format!("unknown command `{other}`")),

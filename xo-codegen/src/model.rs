@@ -3,7 +3,8 @@
 //! Unknown keys are errors (`deny_unknown_fields`); `_`-prefixed keys are
 //! removed before deserialisation (see [`crate::load`]). Enums that decide
 //! behaviour are closed Rust enums, so an unknown value is rejected rather
-//! than guessed. Free-form classification strings (`access`) stay strings.
+//! than guessed. Free-form classification strings (`access`) stay strings
+//! here; the IR classifies them ([`crate::ir::Access`]).
 
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer};
@@ -368,7 +369,7 @@ pub struct Defaults {
 }
 
 /// `pagination.strategy`.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum PaginationStrategy {
     /// Cursor.
@@ -382,7 +383,7 @@ pub enum PaginationStrategy {
 }
 
 /// `pagination.behavior`.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum PaginationBehavior {
     /// Fetch all pages.
@@ -487,7 +488,7 @@ pub enum ErrorFormat {
 }
 
 /// Retry backoff.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Backoff {
     /// Same delay.
@@ -644,6 +645,20 @@ impl Method {
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with the upper-case name, so that code reading the IR can
+/// write `op.http_method == "GET"`.
+impl PartialEq<&str> for Method {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 

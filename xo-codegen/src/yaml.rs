@@ -113,11 +113,10 @@ impl Builder<'_> {
     }
 
     /// Deliver a finished value to its parent.
-    fn push_value(&mut self, v: Value, anchor: usize, m: Marker) {
+    fn push_value(&mut self, v: Value, anchor: usize) {
         if anchor != 0 {
             self.anchors.insert(anchor, v.clone());
         }
-        let loc = self.loc(m);
         match self.stack.last_mut() {
             None => self.root = Some(v),
             Some(Frame::Seq { items, .. }) => items.push(v),
@@ -135,7 +134,6 @@ impl Builder<'_> {
                 None => unreachable!("keys are handled in on_scalar"),
             },
         }
-        let _ = loc;
     }
 }
 
@@ -192,7 +190,7 @@ impl MarkedEventReceiver for Builder<'_> {
                 let loc = self.loc(m);
                 self.locations.entry(pointer).or_insert(loc);
                 let v = scalar_value(s, style);
-                self.push_value(v, anchor, m);
+                self.push_value(v, anchor);
             }
             Event::Alias(id) => {
                 if self.expecting_key() {
@@ -200,7 +198,7 @@ impl MarkedEventReceiver for Builder<'_> {
                     return;
                 }
                 match self.anchors.get(&id).cloned() {
-                    Some(v) => self.push_value(v, 0, m),
+                    Some(v) => self.push_value(v, 0),
                     None => self.fail(m, "alias to an unknown anchor".into()),
                 }
             }
@@ -231,7 +229,7 @@ impl MarkedEventReceiver for Builder<'_> {
             }
             Event::SequenceEnd => {
                 if let Some(Frame::Seq { items, anchor, .. }) = self.stack.pop() {
-                    self.push_value(Value::Array(items), anchor, m);
+                    self.push_value(Value::Array(items), anchor);
                 }
             }
             Event::MappingEnd => {
@@ -259,7 +257,7 @@ impl MarkedEventReceiver for Builder<'_> {
                             }
                         }
                     }
-                    self.push_value(Value::Object(map), anchor, m);
+                    self.push_value(Value::Object(map), anchor);
                 }
             }
             Event::DocumentStart if self.root.is_some() => {

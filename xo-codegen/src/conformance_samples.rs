@@ -5,6 +5,10 @@
 //! operation (values chosen from the official OpenAPI document) and check
 //! each against that document. It exercises exactly the public API a user
 //! calls: service accessor, required arguments, optional setters, `send`.
+//!
+//! A test concern, so behind the `testing` feature: xo-sdk's build script
+//! (its only caller) writes it to `xo_samples.rs`, which
+//! `tests/conformance_dynamic.rs` includes.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};

@@ -5,7 +5,11 @@
 //! response kinds — so that the emitter is a pure function of the IR and the
 //! IR can be printed (`xo-codegen ir`) and checked by other tools.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+pub use crate::model::{Backoff, Method, PaginationBehavior, PaginationStrategy};
+
+pub mod types;
 
 /// A whole API: one DADL file (plus overlay).
 #[derive(Debug, Clone, Serialize)]
@@ -25,7 +29,7 @@ pub struct Api {
     /// Operations in file order.
     pub operations: Vec<Operation>,
     /// Data types from DADL `types` (nested inline types after their parent).
-    pub types: Vec<crate::types::TypeDef>,
+    pub types: Vec<crate::ir::types::TypeDef>,
     /// Problems that do not stop generation (printed by `check`).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -79,8 +83,8 @@ pub struct Operation {
     pub type_name: String,
     /// Name of the `static` spec table (`LIST_VM_ALARMS`).
     pub spec_name: String,
-    /// HTTP method, upper case.
-    pub http_method: String,
+    /// HTTP method (serialized upper case).
+    pub http_method: Method,
     /// Path template relative to the base.
     pub path: String,
     /// Parameters in declaration order.
@@ -90,7 +94,7 @@ pub struct Operation {
     /// Response kind.
     pub response: Response,
     /// Access classification.
-    pub access: Option<String>,
+    pub access: Option<Access>,
     /// Description.
     pub description: String,
     /// Per-tool hints (key, value) in file order.
@@ -114,9 +118,9 @@ pub struct Operation {
     /// DADL v0.2 `returns`, as written (type name or inline schema).
     pub returns: Option<serde_json::Value>,
     /// The Rust type of the result, when `returns` declares one.
-    pub result: Option<crate::types::TypeRef>,
+    pub result: Option<crate::ir::types::TypeRef>,
     /// The typed shape of the answer (`x-kind`), set by
-    /// [`crate::kinds::assign`].
+    /// [`crate::lower::kinds::kind`].
     pub kind: Kind,
 }
 
@@ -133,7 +137,7 @@ pub enum Kind {
         /// Rust name of the item struct.
         item: String,
         /// The id type of its objects (the item's `id` field).
-        id: crate::types::TypeRef,
+        id: crate::ir::types::TypeRef,
         /// The tool has a `markdown` parameter.
         markdown: bool,
         /// The item has a `name_label` string, so lookups by name work.
@@ -143,12 +147,12 @@ pub enum Kind {
     /// (`None`: nothing).
     Action {
         /// The task's result type.
-        output: Option<crate::types::TypeRef>,
+        output: Option<crate::ir::types::TypeRef>,
     },
     /// Creates an object and answers its id.
     Create {
         /// The id type.
-        id: crate::types::TypeRef,
+        id: crate::ir::types::TypeRef,
     },
     /// Answers nothing worth reading.
     Empty,
@@ -157,11 +161,15 @@ pub enum Kind {
 impl Kind {
     /// Whether the answer is typed: everything but `Plain` JSON without a
     /// declared result.
-    pub fn is_typed(&self, op_result: Option<&crate::types::TypeRef>, response: &Response) -> bool {
+    pub fn is_typed(
+        &self,
+        op_result: Option<&crate::ir::types::TypeRef>,
+        response: &Response,
+    ) -> bool {
         match self {
             Kind::Plain => {
                 !matches!(response, Response::Json)
-                    || op_result.is_some_and(|r| *r != crate::types::TypeRef::Value)
+                    || op_result.is_some_and(|r| *r != crate::ir::types::TypeRef::Value)
             }
             _ => true,
         }
@@ -223,7 +231,7 @@ pub struct Param {
     pub default: Option<serde_json::Value>,
     /// The generated type of the value (`x-type`), instead of the plain
     /// Rust type of `ty`; for an array, of its items.
-    pub value_type: Option<crate::types::TypeRef>,
+    pub value_type: Option<crate::ir::types::TypeRef>,
 }
 
 /// Request body kind.
@@ -269,8 +277,8 @@ pub struct ErrorPolicy {
     pub terminal: Vec<u16>,
     /// Maximum retries.
     pub max_retries: u32,
-    /// `constant`, `linear` or `exponential`.
-    pub backoff: String,
+    /// Growth of the delay between retries.
+    pub backoff: Backoff,
     /// Initial delay in milliseconds.
     pub initial_delay_ms: u64,
     /// Status → semantic code overrides.
@@ -282,14 +290,72 @@ pub struct ErrorPolicy {
 /// Effective pagination.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Pagination {
-    /// Strategy.
-    pub strategy: String,
-    /// `auto` or `expose`.
-    pub behavior: Option<String>,
+    /// Strategy (`None`: the file names none; serialized `unspecified`).
+    #[serde(serialize_with = "strategy_or_unspecified")]
+    pub strategy: Option<PaginationStrategy>,
+    /// Who walks the pages.
+    pub behavior: Option<PaginationBehavior>,
     /// Page size param.
     pub limit_param: Option<String>,
     /// Default page size.
     pub limit_default: Option<i64>,
     /// Page cap.
     pub max_pages: Option<i64>,
+}
+
+fn strategy_or_unspecified<S: Serializer>(
+    strategy: &Option<PaginationStrategy>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match strategy {
+        Some(st) => st.serialize(s),
+        None => s.serialize_str("unspecified"),
+    }
+}
+
+/// DADL `access`: the four classes the spec names, or any other word a file
+/// uses (the spec leaves the field open), kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// `read`: no side effects.
+    Read,
+    /// `write`: creates or changes state.
+    Write,
+    /// `admin`: needs privileged credentials.
+    Admin,
+    /// `dangerous`: destructive or irreversible.
+    Dangerous,
+    /// Another classification, as written.
+    Other(String),
+}
+
+impl Access {
+    /// Classify the text of a DADL `access` field.
+    pub fn parse(text: &str) -> Access {
+        match text {
+            "read" => Access::Read,
+            "write" => Access::Write,
+            "admin" => Access::Admin,
+            "dangerous" => Access::Dangerous,
+            other => Access::Other(other.to_owned()),
+        }
+    }
+
+    /// The text as the DADL file writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::Admin => "admin",
+            Access::Dangerous => "dangerous",
+            Access::Other(other) => other,
+        }
+    }
+}
+
+/// Serialized as the DADL text, as `xo-codegen ir` always printed it.
+impl Serialize for Access {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }

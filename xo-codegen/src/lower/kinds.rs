@@ -1,20 +1,17 @@
 //! The typing extensions of a DADL file (`dadl/EXTENSIONS.md`): what each
 //! operation answers (`x-kind` with `returns`) and which parameters carry a
-//! generated type (`x-type`). A pass over the lowered operations that
+//! generated type (`x-type`). Called by the operations pass for each tool;
 //! checks each declaration against the tool and the types it names.
 
 use std::collections::HashMap;
 
 use crate::error::Result;
+use crate::ir::types::{TypeDef, TypeRef};
 use crate::ir::{self, Kind, Location, ParamType, Response};
 use crate::load::Loaded;
 use crate::model::{self, ToolKind};
-use crate::types::{TypeDef, TypeRef};
-use crate::yaml::pointer_token;
 
-fn tool_ptr(tool: &str) -> String {
-    format!("/backend/tools/{}", pointer_token(tool))
-}
+use super::tool_ptr;
 
 /// The generated type of a parameter declared with `x-type`: an id type or
 /// a string enum, for a `string` parameter or the items of an `array`.
@@ -51,51 +48,55 @@ pub fn param_value_type(
     Ok(Some(TypeRef::Named(rust.clone())))
 }
 
-/// Set [`ir::Operation::kind`] from each tool's `x-kind`, checking that
-/// the tool has what the kind needs.
-pub fn assign(loaded: &Loaded, ops: &mut [ir::Operation], types: &[TypeDef]) -> Result<()> {
-    for op in ops.iter_mut() {
-        let tool = &loaded.document.backend.tools[&op.tool];
-        let at = format!("{}/x-kind", tool_ptr(&op.tool));
-        let fail = |message: String| loaded.error_at(&at, message);
-        let Some(kind) = tool.x_kind else {
-            continue;
-        };
-        if !matches!(op.response, Response::Json) {
-            return Err(fail(format!(
-                "`x-kind: {}` needs a JSON response, this tool streams bytes",
-                kind_name(kind)
-            )));
-        }
-        op.kind = match kind {
-            ToolKind::Collection => collection(op, types).map_err(fail)?,
-            ToolKind::Action => {
-                if !has_param(op, "sync", Location::Query, ParamType::Boolean) {
-                    return Err(fail(
-                        "an action needs a boolean query parameter `sync`".into(),
-                    ));
-                }
-                Kind::Action {
-                    output: op.result.clone(),
-                }
-            }
-            ToolKind::Create => match &op.result {
-                Some(id @ TypeRef::Named(n)) if is_id(types, n) => Kind::Create { id: id.clone() },
-                _ => {
-                    return Err(fail(
-                        "`x-kind: create` needs `returns` naming an id type (`x-id`)".into(),
-                    ));
-                }
-            },
-            ToolKind::Empty => {
-                if op.result.is_some() {
-                    return Err(fail("`x-kind: empty` cannot have `returns`".into()));
-                }
-                Kind::Empty
-            }
-        };
+/// The kind of an operation, from its tool's `x-kind` (`Plain` without),
+/// checking that the tool has what the kind needs.
+pub fn kind(
+    loaded: &Loaded,
+    tool: &str,
+    x_kind: Option<ToolKind>,
+    response: &Response,
+    params: &[ir::Param],
+    result: Option<&TypeRef>,
+    types: &[TypeDef],
+) -> Result<Kind> {
+    let Some(kind) = x_kind else {
+        return Ok(Kind::Plain);
+    };
+    let at = format!("{}/x-kind", tool_ptr(tool));
+    let fail = |message: String| loaded.error_at(&at, message);
+    if !matches!(response, Response::Json) {
+        return Err(fail(format!(
+            "`x-kind: {}` needs a JSON response, this tool streams bytes",
+            kind_name(kind)
+        )));
     }
-    Ok(())
+    Ok(match kind {
+        ToolKind::Collection => collection(params, result, types).map_err(fail)?,
+        ToolKind::Action => {
+            if !has_param(params, "sync", Location::Query, ParamType::Boolean) {
+                return Err(fail(
+                    "an action needs a boolean query parameter `sync`".into(),
+                ));
+            }
+            Kind::Action {
+                output: result.cloned(),
+            }
+        }
+        ToolKind::Create => match result {
+            Some(id @ TypeRef::Named(n)) if is_id(types, n) => Kind::Create { id: id.clone() },
+            _ => {
+                return Err(fail(
+                    "`x-kind: create` needs `returns` naming an id type (`x-id`)".into(),
+                ));
+            }
+        },
+        ToolKind::Empty => {
+            if result.is_some() {
+                return Err(fail("`x-kind: empty` cannot have `returns`".into()));
+            }
+            Kind::Empty
+        }
+    })
 }
 
 fn kind_name(kind: ToolKind) -> &'static str {
@@ -114,16 +115,20 @@ fn is_id(types: &[TypeDef], name: &str) -> bool {
     )
 }
 
-fn has_param(op: &ir::Operation, name: &str, location: Location, ty: ParamType) -> bool {
-    op.params
+fn has_param(params: &[ir::Param], name: &str, location: Location, ty: ParamType) -> bool {
+    params
         .iter()
         .any(|p| p.name == name && p.location == location && p.ty == ty && !p.required)
 }
 
 /// A collection: `returns: {type: array, items: Struct}` and the optional
 /// query parameters `fields`, `filter`, `limit`, `ndjson`.
-fn collection(op: &ir::Operation, types: &[TypeDef]) -> std::result::Result<Kind, String> {
-    let item = match &op.result {
+fn collection(
+    params: &[ir::Param],
+    result: Option<&TypeRef>,
+    types: &[TypeDef],
+) -> std::result::Result<Kind, String> {
+    let item = match result {
         Some(TypeRef::Array(item)) => match item.as_ref() {
             TypeRef::Named(n) => n.clone(),
             _ => String::new(),
@@ -141,7 +146,7 @@ fn collection(op: &ir::Operation, types: &[TypeDef]) -> std::result::Result<Kind
         ("limit", ParamType::Integer),
         ("ndjson", ParamType::Boolean),
     ] {
-        if !has_param(op, name, Location::Query, ty) {
+        if !has_param(params, name, Location::Query, ty) {
             return Err(format!(
                 "a collection needs an optional query parameter `{name}`"
             ));
@@ -156,7 +161,7 @@ fn collection(op: &ir::Operation, types: &[TypeDef]) -> std::result::Result<Kind
     Ok(Kind::Collection {
         item,
         id,
-        markdown: has_param(op, "markdown", Location::Query, ParamType::Boolean),
+        markdown: has_param(params, "markdown", Location::Query, ParamType::Boolean),
         by_name: fields
             .iter()
             .any(|f| f.wire == "name_label" && f.ty == TypeRef::String),

@@ -1,4 +1,6 @@
-//! `generate --crate-dir`: a complete scratch crate around generated code.
+//! `xo-codegen generate --crate-dir`: writes a standalone crate (manifest
+//! and `src/lib.rs`) around the code generated with [`Target::Standalone`],
+//! to check that any DADL file yields code that compiles against xo-sdk.
 
 use std::path::Path;
 

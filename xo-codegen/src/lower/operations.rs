@@ -1,0 +1,223 @@
+//! Pass: operations. Each tool of a validated document becomes one
+//! [`ir::Operation`], built in one step from the tool, the backend
+//! defaults it inherits and the names the resource and method-name passes
+//! gave it.
+
+use std::collections::HashMap;
+
+use crate::error::Result;
+use crate::ir::{self, types::TypeDef};
+use crate::load::Loaded;
+use crate::model::{self, Defaults, Deprecated, ParamIn, Tool, ToolPagination};
+use crate::naming;
+
+use super::validate::unique;
+use super::{backend, kinds, param_ptr, schema, tool_ptr};
+
+/// What every operation of a file shares.
+pub struct Context<'a> {
+    /// The document.
+    pub loaded: &'a Loaded,
+    /// `backend.defaults` (empty when absent).
+    pub defaults: &'a Defaults,
+    /// The error policy of tools without `errors`.
+    pub default_errors: &'a ir::ErrorPolicy,
+    /// The lowered types.
+    pub types: &'a [TypeDef],
+    /// DADL type name → Rust type name.
+    pub type_names: &'a HashMap<String, String>,
+}
+
+/// The names a tool gets from the resource and method-name passes.
+pub struct Names<'a> {
+    /// Module of its resource.
+    pub module: &'a str,
+    /// Method on the resource's service.
+    pub method_name: String,
+}
+
+/// Lower one tool.
+pub fn lower(cx: &Context, name: &str, tool: &Tool, names: Names) -> Result<ir::Operation> {
+    let loaded = cx.loaded;
+    let response = response(tool, cx.defaults);
+    let result = match &tool.returns {
+        Some(r) => Some(schema::lower_returns(loaded, cx.type_names, name, r)?),
+        None => None,
+    };
+    let params = params(cx, name, tool)?;
+    let errors = match &tool.errors {
+        Some(e) => backend::error_policy(loaded, &format!("{}/errors", tool_ptr(name)), Some(e))?,
+        None => cx.default_errors.clone(),
+    };
+    let pagination = match &tool.pagination {
+        Some(ToolPagination::None) => None,
+        Some(ToolPagination::Config(p)) => Some(backend::pagination(p)),
+        None => cx.defaults.pagination.as_ref().map(backend::pagination),
+    };
+    let kind = kinds::kind(
+        loaded,
+        name,
+        tool.x_kind,
+        &response,
+        &params,
+        result.as_ref(),
+        cx.types,
+    )?;
+    Ok(ir::Operation {
+        tool: name.to_owned(),
+        module: names.module.to_owned(),
+        method_name: names.method_name,
+        type_name: naming::pascal(name),
+        spec_name: naming::upper(name),
+        http_method: tool.method,
+        path: tool.path.clone(),
+        request_body: request_body(tool, cx.defaults),
+        default_headers: headers_for(&cx.defaults.headers, &response),
+        params,
+        response,
+        access: tool.access.as_deref().map(ir::Access::parse),
+        description: tool.description.clone(),
+        hints: loaded
+            .document
+            .backend
+            .hints
+            .get(name)
+            .map(|h| h.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
+            .unwrap_or_default(),
+        deprecated: match &tool.deprecated {
+            None | Some(Deprecated::Flag(false)) => None,
+            Some(Deprecated::Flag(true)) => Some(String::new()),
+            Some(Deprecated::Reason(r)) => Some(r.clone()),
+        },
+        replaced_by: tool.replaced_by.clone(),
+        depends_on: tool.depends_on.clone(),
+        errors,
+        pagination,
+        idempotency_header: tool.idempotency.as_ref().map(|i| i.header.clone()),
+        retry_unsafe: tool.retry_unsafe.unwrap_or(false),
+        returns: tool.returns.clone(),
+        result,
+        kind,
+    })
+}
+
+/// The parameters in declaration order; fails when two become the same
+/// Rust name or an `x-type` does not fit.
+fn params(cx: &Context, name: &str, tool: &Tool) -> Result<Vec<ir::Param>> {
+    let mut params = Vec::with_capacity(tool.params.len());
+    for (pname, p) in &tool.params {
+        let pp = param_ptr(name, pname);
+        params.push(ir::Param {
+            name: pname.clone(),
+            rust_name: naming::member(pname),
+            ty: match p.ty {
+                model::ParamType::String => ir::ParamType::String,
+                model::ParamType::Integer => ir::ParamType::Integer,
+                model::ParamType::Number => ir::ParamType::Number,
+                model::ParamType::Boolean => ir::ParamType::Boolean,
+                model::ParamType::Array => ir::ParamType::Array,
+                model::ParamType::Object => ir::ParamType::Object,
+                model::ParamType::FileUrl => ir::ParamType::FileUrl,
+            },
+            location: match p.location {
+                ParamIn::Path => ir::Location::Path,
+                ParamIn::Query => ir::Location::Query,
+                ParamIn::Header => ir::Location::Header,
+                ParamIn::Body => ir::Location::Body,
+            },
+            // A path param is required whatever the file says.
+            required: p.required || p.location == ParamIn::Path,
+            description: p.description.clone(),
+            default: p.default.clone(),
+            value_type: kinds::param_value_type(cx.loaded, cx.types, cx.type_names, &pp, p)?,
+        });
+    }
+    unique(
+        cx.loaded,
+        "params",
+        params.iter().map(|p| {
+            (
+                p.rust_name.clone(),
+                p.name.as_str(),
+                param_ptr(name, &p.name),
+            )
+        }),
+    )?;
+    Ok(params)
+}
+
+/// The tool's request content type, or the default one.
+pub(super) fn content_type<'a>(tool: &'a Tool, defaults: &'a Defaults) -> Option<&'a str> {
+    tool.content_type
+        .as_deref()
+        .or(defaults.content_type.as_deref())
+}
+
+/// `application/json` or a `+json` type, parameters ignored.
+pub(super) fn is_json_type(ct: &str) -> bool {
+    let ct = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    ct == "application/json" || ct.ends_with("+json")
+}
+
+/// The body: a JSON object of the `in: body` params, or a raw body of a
+/// non-JSON content type (validation rejected form types and raw bodies
+/// with body params).
+fn request_body(tool: &Tool, defaults: &Defaults) -> ir::RequestBody {
+    match content_type(tool, defaults) {
+        Some(ct) if !is_json_type(ct) => ir::RequestBody::Raw {
+            content_type: ct.to_owned(),
+        },
+        _ if tool.params.values().any(|p| p.location == ParamIn::Body) => ir::RequestBody::Json,
+        _ => ir::RequestBody::None,
+    }
+}
+
+/// The response kind, from the tool's `response` object or the default one
+/// (a tool's object replaces the default as a whole).
+fn response(tool: &Tool, defaults: &Defaults) -> ir::Response {
+    let cfg = tool
+        .response
+        .clone()
+        .or_else(|| defaults.response.clone())
+        .unwrap_or_default();
+    if cfg.binary == Some(true) || cfg.kind.as_deref() == Some("file_url") {
+        ir::Response::Binary {
+            content_type: cfg.content_type.clone(),
+        }
+    } else if cfg.streaming == Some(true) {
+        ir::Response::Streaming
+    } else {
+        ir::Response::Json
+    }
+}
+
+/// The default headers of one operation: a binary download does not send a
+/// JSON `Accept` from the defaults, but its own content type (or `*/*`).
+fn headers_for(
+    defaults: &indexmap::IndexMap<String, String>,
+    response: &ir::Response,
+) -> Vec<(String, String)> {
+    match response {
+        ir::Response::Binary { content_type } => {
+            let mut h: Vec<(String, String)> = defaults
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("accept"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            h.push((
+                "Accept".into(),
+                content_type.clone().unwrap_or_else(|| "*/*".into()),
+            ));
+            h
+        }
+        _ => defaults
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
