@@ -1,4 +1,5 @@
-//! Request bodies and response byte streams.
+//! Request bodies and response byte streams (and the `AsyncRead` view of
+//! a stream, [`ByteStreamReader`]).
 //!
 //! Both sides of a binary transfer run in constant memory, whatever its
 //! size: an upload is read and sent in chunks of 256 KiB, a download is

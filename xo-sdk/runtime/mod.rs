@@ -35,6 +35,16 @@
 //!   events for responses, failures, retries and redirects. Never a URL,
 //!   a parameter value or a credential.
 
+// Layers, bottom first; a module uses only modules of the layers below it
+// (`scripts/layers.py` checks that there is no cycle, and ARCHITECTURE.md
+// has one line per module):
+//   spec, wire, object, scalar   encoding and the API description as data
+//   error, retry                 the error type; the retry rules
+//   tls, transfer                TLS set-up; progress, upload watchdog, temp files
+//   body                         request bodies, response byte streams
+//   ndjson, transport            NDJSON decoding; connection and send loop
+//   request                      one call: arguments checked, encoded, decoded
+//   client                       ClientBuilder and the methods of `Client`
 mod body;
 mod client;
 mod error;

@@ -1,7 +1,8 @@
 //! The machinery of binary transfers: progress reports, reading an
 //! `AsyncRead` in chunks, the instrumented upload stream with its idle
-//! watchdog, the `AsyncRead` view of a download, and the temporary file
-//! behind [`ByteStream::save_to`](super::ByteStream::save_to).
+//! watchdog, and the temporary file behind
+//! [`ByteStream::save_to`](super::ByteStream::save_to). It sits below the
+//! bodies (`super::body`) that are built from it and knows nothing of them.
 
 use std::io;
 use std::path::{Path, PathBuf};
