@@ -149,6 +149,24 @@ def facade_exports(path):
     return out
 
 
+def shortest_cycle(start, members, edges):
+    """The shortest path from `start` back to itself inside one component."""
+    prev, queue = {}, [start]
+    for v in queue:
+        for w in sorted(edges[v]):
+            if w not in members:
+                continue
+            if w == start:
+                path = [v]
+                while path[-1] != start:
+                    path.append(prev[path[-1]])
+                return path[::-1] + [start]
+            if w not in prev:
+                prev[w] = v
+                queue.append(w)
+    return [start]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quiet", action="store_true", help="print only failures")
@@ -225,8 +243,13 @@ def main():
     comp_of = {m: i for i, c in enumerate(sccs) for m in c}
     for c in sccs:
         if len(c) > 1:
-            inside = [f"{name(a)} -> {name(b)}" for a in c for b in sorted(edges[a]) if b in c]
-            failures.append(f"cycle between {', '.join(map(name, c))}: " + "; ".join(inside))
+            failures.append(
+                f"cycle between {', '.join(map(name, c))}; "
+                f"the shortest through {name(c[0])}: "
+                + " -> ".join(map(name, shortest_cycle(c[0], set(c), edges)))
+                + "; its edges: "
+                + ", ".join(f"{name(a)} -> {name(b)}" for a in c for b in sorted(edges[a]) if b in c)
+            )
 
     # Layers over the graph of components (acyclic by construction).
     level = {}
