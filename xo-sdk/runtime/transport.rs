@@ -85,7 +85,7 @@ pub(crate) struct ClientInner {
     /// caller-supplied client, whose own settings apply.
     pub(crate) idle_timeout: Option<Duration>,
     /// The largest answer read into memory (see
-    /// [`ClientBuilder::max_answer_size`]).
+    /// [`ClientBuilder::max_answer_size`](super::ClientBuilder::max_answer_size)).
     pub(crate) max_answer_size: u64,
     pub(crate) transfer: TransferHttp,
 }
