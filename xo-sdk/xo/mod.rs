@@ -12,6 +12,7 @@ mod collection;
 pub mod event_stream;
 mod filter;
 #[doc(hidden)]
+#[cfg(feature = "conformance")]
 pub mod replay;
 mod task;
 mod transfer;
