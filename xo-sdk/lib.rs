@@ -114,7 +114,11 @@
 //!
 //! * `rustls` (default): TLS with rustls and the `ring` provider.
 //! * `native-tls`: the platform's TLS library instead.
+//!
+//! Both give the same API; nothing public depends on the choice.
 #![deny(missing_docs)]
+// On docs.rs (`--cfg docsrs`), items behind a feature say which one.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate self as xo_sdk;
 
