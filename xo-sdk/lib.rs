@@ -151,7 +151,7 @@ pub mod prelude {
     };
     pub use crate::xo::{
         Action, ByName, Collection, Compression, Filter, MarkdownTable, Task, TaskError, VdiFormat,
-        VmExportFormat,
+        VmExportFormat, Watchable,
     };
     pub use crate::{Client, Error, Result};
 }

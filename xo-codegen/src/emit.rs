@@ -940,8 +940,16 @@ fn emit_send(op: &Operation, ty: &syn::Ident) -> (TokenStream, TokenStream) {
             id,
             markdown,
             by_name,
+            event_type,
         } => {
             let item = format_ident!("{}", item);
+            let watchable_impl = event_type.as_ref().map(|name| {
+                quote! {
+                    impl ::xo_sdk::xo::Watchable for #ty {
+                        const EVENT_TYPE: &'static str = #name;
+                    }
+                }
+            });
             let id = type_tokens(id, &types);
             let markdown_impl = markdown.then(|| {
                 quote! {
@@ -1017,6 +1025,7 @@ fn emit_send(op: &Operation, ty: &syn::Ident) -> (TokenStream, TokenStream) {
                 }
                 #markdown_impl
                 #by_name_impl
+                #watchable_impl
             };
             (send, impls)
         }

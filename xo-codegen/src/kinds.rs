@@ -58,6 +58,8 @@ pub fn assign(loaded: &Loaded, ops: &mut [ir::Operation], types: &[TypeDef]) -> 
         let tool = &loaded.document.backend.tools[&op.tool];
         let at = format!("{}/x-kind", tool_ptr(&op.tool));
         let fail = |message: String| loaded.error_at(&at, message);
+        let event_type = event_type(tool.x_event_type.as_deref(), tool.x_kind)
+            .map_err(|m| loaded.error_at(&format!("{}/x-event-type", tool_ptr(&op.tool)), m))?;
         let Some(kind) = tool.x_kind else {
             continue;
         };
@@ -68,7 +70,7 @@ pub fn assign(loaded: &Loaded, ops: &mut [ir::Operation], types: &[TypeDef]) -> 
             )));
         }
         op.kind = match kind {
-            ToolKind::Collection => collection(op, types).map_err(fail)?,
+            ToolKind::Collection => collection(op, types, event_type).map_err(fail)?,
             ToolKind::Action => {
                 if !has_param(op, "sync", Location::Query, ParamType::Boolean) {
                     return Err(fail(
@@ -98,6 +100,31 @@ pub fn assign(loaded: &Loaded, ops: &mut [ir::Operation], types: &[TypeDef]) -> 
     Ok(())
 }
 
+/// The checked `x-event-type` of a tool: only on a collection, and a name
+/// made of ASCII letters, digits, `-` and `_` (XO's `VM-template`), since it
+/// is emitted as a string literal and sent as a subscription name.
+fn event_type(
+    value: Option<&str>,
+    kind: Option<ToolKind>,
+) -> std::result::Result<Option<String>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if kind != Some(ToolKind::Collection) {
+        return Err("`x-event-type` applies to a tool with `x-kind: collection` only".into());
+    }
+    let valid = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return Err(format!(
+            "`x-event-type` must be a non-empty name of ASCII letters, digits, `-` and `_`, not {value:?}"
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
 fn kind_name(kind: ToolKind) -> &'static str {
     match kind {
         ToolKind::Collection => "collection",
@@ -122,7 +149,11 @@ fn has_param(op: &ir::Operation, name: &str, location: Location, ty: ParamType) 
 
 /// A collection: `returns: {type: array, items: Struct}` and the optional
 /// query parameters `fields`, `filter`, `limit`, `ndjson`.
-fn collection(op: &ir::Operation, types: &[TypeDef]) -> std::result::Result<Kind, String> {
+fn collection(
+    op: &ir::Operation,
+    types: &[TypeDef],
+    event_type: Option<String>,
+) -> std::result::Result<Kind, String> {
     let item = match &op.result {
         Some(TypeRef::Array(item)) => match item.as_ref() {
             TypeRef::Named(n) => n.clone(),
@@ -160,5 +191,6 @@ fn collection(op: &ir::Operation, types: &[TypeDef]) -> std::result::Result<Kind
         by_name: fields
             .iter()
             .any(|f| f.wire == "name_label" && f.ty == TypeRef::String),
+        event_type,
     })
 }

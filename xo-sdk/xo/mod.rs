@@ -10,6 +10,7 @@
 mod collection;
 pub mod events;
 mod filter;
+pub mod live;
 #[doc(hidden)]
 pub mod replay;
 mod task;
@@ -19,6 +20,10 @@ pub use crate::types::{Compression, VdiFormat, VmExportFormat};
 pub use collection::{ByName, Collection, MarkdownTable, ObjectStream, Typed};
 pub use events::{Change, Event, EventStream, EventStreamBuilder, Reconnected};
 pub use filter::{Cmp, Filter};
+pub use live::{
+    Changes, LiveChange, Reflector, ReflectorBuilder, Snapshot, Store, SyncReport, WaitError,
+    Watchable,
+};
 pub use task::{
     Action, FinishedTask, SyncOutcome, Task, TaskChanges, TaskError, TaskEvent, TaskFailure,
     TaskOutput, TaskState, UPDATES_RECHECK, WATCH_HEAD_GRACE, WatchTasks, task_output_from_json,
