@@ -101,7 +101,10 @@ fn child_memory(kind: &str, n: usize) {
                 let mut object = vm(i, 0);
                 object.retain(|k, _| k == "id" || FIELDS.contains(&k.as_str()));
                 let model: Vm = serde_json::from_value(Value::Object(object)).unwrap_or_default();
-                models.insert(model.id.clone().map(|i| i.to_string()).unwrap_or_default(), model);
+                models.insert(
+                    model.id.clone().map(|i| i.to_string()).unwrap_or_default(),
+                    model,
+                );
             }
             println!("{}", rss_kib().saturating_sub(before));
             assert_eq!(models.len(), n);
