@@ -202,6 +202,22 @@ fn a_new_list_is_sent_as_its_differences() {
     }
     kinds.sort();
     assert_eq!(kinds, ["+c", "-b", "~a"]);
+
+    // A collection empty at first: its later objects still come as changes.
+    let empty: OfflineStore<Vm, VmId> = OfflineStore::new("VM", &["name_label"]);
+    let mut later = empty.store().changes();
+    empty.sync([]);
+    empty.sync([object(json!({"id": "e", "name_label": "E"}))]);
+    let first = futures::executor::block_on(later.next()).unwrap();
+    assert!(
+        matches!(first, LiveChange::Synced(r) if r.initial),
+        "{first:?}"
+    );
+    let added = futures::executor::block_on(later.next()).unwrap();
+    assert!(
+        matches!(&added, LiveChange::Added { id, .. } if id.as_str() == "e"),
+        "{added:?}"
+    );
     // An object that does not decode into the model is left out.
     store.apply(xo_sdk::xo::Event::Update(xo_sdk::xo::Change {
         collection: "VM".into(),

@@ -42,6 +42,8 @@ struct State {
     /// Copied on write only while a [`Snapshot`] holds it.
     rows: Arc<Rows>,
     synced: bool,
+    /// A list was applied once: later lists are sent as differences.
+    listed: bool,
     error: Option<Arc<Error>>,
     rejected: u64,
 }
@@ -54,6 +56,7 @@ impl Shared {
             state: RwLock::new(State {
                 rows: Arc::new(Rows::new()),
                 synced: false,
+                listed: false,
                 error: None,
                 rejected: 0,
             }),
@@ -182,12 +185,11 @@ impl Shared {
     /// differences as changes (none on the first sync, when there is
     /// nothing to differ from), then [`LiveChange::Synced`].
     pub(crate) fn replace(&self, rows: Rows) {
-        let initial = !self.read().synced && self.read().rows.is_empty();
-        let old = {
+        let (old, initial) = {
             let mut state = self.write();
             let old = std::mem::replace(&mut state.rows, Arc::new(rows));
             state.synced = true;
-            old
+            (old, !std::mem::replace(&mut state.listed, true))
         };
         let new = self.read().rows.clone();
         let mut report = SyncReport {
