@@ -147,6 +147,8 @@ impl Plan {
         loop {
             match self.sync::<T>(shared, &mut events).await {
                 Ok(()) => return Ok(events),
+                // Refused (rights, arguments): asking again cannot help.
+                Err(Interrupted::List(e)) if !crate::xo::task::is_transient(&e) => return Err(e),
                 Err(Interrupted::List(e)) | Err(Interrupted::Stream(Some(e))) => {
                     failures += 1;
                     if failures > self.max_failures {
