@@ -168,8 +168,8 @@ async fn changes_missed_during_a_restart_come_from_a_new_list() {
     assert_eq!(store.len(), sim.ids("vms").len());
 }
 
-#[test]
-fn a_new_list_is_sent_as_its_differences() {
+#[tokio::test]
+async fn a_new_list_is_sent_as_its_differences() {
     use xo_sdk::xo::live::OfflineStore;
     let object = |v: serde_json::Value| v.as_object().cloned().unwrap();
     let store: OfflineStore<Vm, VmId> = OfflineStore::new("VM", &["name_label"]);
@@ -178,7 +178,7 @@ fn a_new_list_is_sent_as_its_differences() {
         object(json!({"id": "a", "name_label": "A"})),
         object(json!({"id": "b", "name_label": "B"})),
     ]);
-    let first = futures::executor::block_on(changes.next()).unwrap();
+    let first = changes.next().await.unwrap();
     assert!(
         matches!(first, LiveChange::Synced(r) if r.initial && r.objects == 2),
         "{first:?}"
@@ -189,7 +189,7 @@ fn a_new_list_is_sent_as_its_differences() {
     ]);
     let mut kinds = Vec::new();
     loop {
-        match futures::executor::block_on(changes.next()).unwrap() {
+        match changes.next().await.unwrap() {
             LiveChange::Synced(r) => {
                 assert_eq!((r.added, r.updated, r.removed, r.objects), (1, 1, 1, 2));
                 break;
@@ -208,12 +208,12 @@ fn a_new_list_is_sent_as_its_differences() {
     let mut later = empty.store().changes();
     empty.sync([]);
     empty.sync([object(json!({"id": "e", "name_label": "E"}))]);
-    let first = futures::executor::block_on(later.next()).unwrap();
+    let first = later.next().await.unwrap();
     assert!(
         matches!(first, LiveChange::Synced(r) if r.initial),
         "{first:?}"
     );
-    let added = futures::executor::block_on(later.next()).unwrap();
+    let added = later.next().await.unwrap();
     assert!(
         matches!(&added, LiveChange::Added { id, .. } if id.as_str() == "e"),
         "{added:?}"
@@ -385,4 +385,39 @@ async fn every_evented_collection_has_its_type() {
         .unwrap()
         .store();
     assert_eq!(store.len(), _sim.ids("srs").len());
+}
+
+#[tokio::test]
+async fn a_reflector_that_cannot_recover_stops_and_says_why() {
+    let (sim, client) = sim().await;
+    let (store, mut changes) = client
+        .vms()
+        .list()
+        .reflector()
+        .fields([Vm::NAME_LABEL])
+        .event_options(|e| {
+            e.reconnect_backoff(Duration::from_millis(5), Duration::from_millis(20))
+                .max_reconnects(2)
+        })
+        .max_failures(2, Duration::from_millis(5))
+        .start()
+        .await
+        .unwrap()
+        .into_parts();
+    let id = VmId::new(&sim.ids("vms")[0]);
+    // XO comes back refusing the token for good.
+    sim.restart(Duration::from_secs(3600));
+    let waiting = store.wait_until(&id, Duration::from_secs(30), |_| false);
+    let err = bounded("the wait", waiting).await.unwrap_err();
+    let WaitError::Stopped(cause) = &err else {
+        panic!("expected Stopped, got {err}");
+    };
+    assert_eq!(cause.status(), Some(401), "{cause}");
+    // The change stream ends, the store keeps its last state.
+    while bounded("the end of the changes", changes.next())
+        .await
+        .is_some()
+    {}
+    assert!(store.error().is_some() && !store.is_synced());
+    assert!(store.get(&id).is_some());
 }
