@@ -94,7 +94,7 @@ impl Shared {
     /// Whether `row` decodes into `T`: an object that does not is kept
     /// out, so that every read of the store succeeds.
     fn valid<T: DeserializeOwned>(&self, id: &str, row: &Row) -> bool {
-        match self.columns.decode::<T>(row) {
+        match self.columns.decode::<T>(id, row) {
             Ok(_) => true,
             Err(e) => {
                 tracing::warn!(%id, error = %e, "live store: object does not decode, left out");
@@ -367,7 +367,7 @@ impl<T: DeserializeOwned, K: Id> Store<T, K> {
     /// ```
     pub fn get(&self, id: &K) -> Option<T> {
         let row = self.shared.read().rows.get(id.as_str()).cloned()?;
-        self.decode(&row)
+        self.decode(id.as_str(), &row)
     }
 
     /// Whether the store has an object with this id.
@@ -466,26 +466,26 @@ impl<T: DeserializeOwned, K: Id> Store<T, K> {
         RawChanges::subscribe(&self.shared)
     }
 
-    fn decode(&self, row: &[Value]) -> Option<T> {
+    fn decode(&self, id: &str, row: &[Value]) -> Option<T> {
         // Every stored row was decoded once before it was stored.
-        self.shared.columns.decode(row).ok()
+        self.shared.columns.decode(id, row).ok()
     }
 
     fn typed(&self, raw: RawChange) -> Option<LiveChange<T, K>> {
         let id = |id: Arc<str>| K::from_wire(id.to_string());
         Some(match raw {
             RawChange::Diff(Diff::Added(i, row)) => LiveChange::Added {
+                object: self.decode(&i, &row)?,
                 id: id(i),
-                object: self.decode(&row)?,
             },
             RawChange::Diff(Diff::Updated(i, old, new)) => LiveChange::Updated {
+                old: self.decode(&i, &old)?,
+                new: self.decode(&i, &new)?,
                 id: id(i),
-                old: self.decode(&old)?,
-                new: self.decode(&new)?,
             },
             RawChange::Diff(Diff::Removed(i, row)) => LiveChange::Removed {
+                last: self.decode(&i, &row)?,
                 id: id(i),
-                last: self.decode(&row)?,
             },
             RawChange::Synced(report) => LiveChange::Synced(report),
         })
@@ -711,7 +711,9 @@ impl<T, K> fmt::Debug for Snapshot<T, K> {
 impl<T: DeserializeOwned, K: Id> Snapshot<T, K> {
     /// The object with this id.
     pub fn get(&self, id: &K) -> Option<T> {
-        self.columns.decode(self.rows.get(id.as_str())?).ok()
+        self.columns
+            .decode(id.as_str(), self.rows.get(id.as_str())?)
+            .ok()
     }
 
     /// The number of objects.
@@ -732,7 +734,7 @@ impl<T: DeserializeOwned, K: Id> Snapshot<T, K> {
     /// Every object with its id, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (K, T)> + '_ {
         self.rows.iter().filter_map(|(id, row)| {
-            let object = self.columns.decode(row).ok()?;
+            let object = self.columns.decode(id, row).ok()?;
             Some((K::from_wire(id.to_string()), object))
         })
     }
@@ -774,7 +776,7 @@ impl<T: DeserializeOwned, K: Id> Iterator for SnapshotIter<T, K> {
             let Some(row) = self.snapshot.rows.get(&id) else {
                 continue;
             };
-            if let Ok(object) = self.snapshot.columns.decode(row) {
+            if let Ok(object) = self.snapshot.columns.decode(&id, row) {
                 return Some((K::from_wire(id.to_string()), object));
             }
         }

@@ -42,35 +42,38 @@ impl Columns {
     }
 
     /// The object's id and row, taking the selected fields out of `object`
-    /// (no copy); `None` when it has no string id. Fields outside the
-    /// selection (`href` of a list answer) are dropped, so that a listed
-    /// object and the same object from an event make the same row.
+    /// (no copy); `None` when it has no string id. The id is the row's key,
+    /// not one of its values (stored once). Fields outside the selection
+    /// (`href` of a list answer) are dropped, so that a listed object and
+    /// the same object from an event make the same row.
     pub(crate) fn project(&self, mut object: Map<String, Value>) -> Option<(Arc<str>, Row)> {
-        let id: Arc<str> = match object.get("id") {
-            Some(Value::String(id)) if !id.is_empty() => id.as_str().into(),
+        let id: Arc<str> = match object.remove("id") {
+            Some(Value::String(id)) if !id.is_empty() => id.into(),
             _ => return None,
         };
-        let row: Row = self
-            .0
+        let row: Row = self.0[1..]
             .iter()
             .map(|name| object.remove(*name).unwrap_or(Value::Null))
             .collect();
         Some((id, row))
     }
 
-    /// The row decoded into the model (or any type with these fields).
-    /// Absent (`Null`) fields are left out, which the generated models read
-    /// as `None`.
+    /// The object `id` with this row, decoded into the model (or any type
+    /// with these fields). Absent (`Null`) fields are left out, which the
+    /// generated models read as `None`.
     pub(crate) fn decode<T: DeserializeOwned>(
         &self,
+        id: &str,
         row: &[Value],
     ) -> Result<T, serde_json::Error> {
-        let fields = self
-            .0
-            .iter()
-            .zip(row.iter())
-            .filter(|(_, value)| !value.is_null())
-            .map(|(name, value)| (*name, value));
+        let id = Value::String(id.to_owned());
+        let fields = std::iter::once(("id", &id)).chain(
+            self.0[1..]
+                .iter()
+                .zip(row.iter())
+                .filter(|(_, value)| !value.is_null())
+                .map(|(name, value)| (*name, value)),
+        );
         T::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(fields))
     }
 }
@@ -130,7 +133,7 @@ mod tests {
             ))
             .unwrap();
         assert_eq!(&*id, "a");
-        assert_eq!(&*row, &[json!("a"), json!("web"), Value::Null]);
+        assert_eq!(&*row, &[json!("web"), Value::Null]);
         assert!(c.project(object(json!({"name_label": "no id"}))).is_none());
         assert!(c.project(object(json!({"id": 7}))).is_none());
         assert!(c.project(object(json!({"id": ""}))).is_none());
@@ -142,14 +145,14 @@ mod tests {
         let (_, row) = c
             .project(object(json!({"id": "a", "name_label": "web"})))
             .unwrap();
-        let vm: crate::types::Vm = c.decode(&row).unwrap();
+        let vm: crate::types::Vm = c.decode("a", &row).unwrap();
         assert_eq!(vm.name_label.as_deref(), Some("web"));
         assert_eq!(vm.id.as_ref().map(|i| i.as_str()), Some("a"));
         assert!(vm.power_state.is_none());
         let (_, bad) = c
             .project(object(json!({"id": "a", "name_label": 5})))
             .unwrap();
-        assert!(c.decode::<crate::types::Vm>(&bad).is_err());
+        assert!(c.decode::<crate::types::Vm>("a", &bad).is_err());
     }
 
     #[test]
