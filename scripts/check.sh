@@ -8,6 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 step "runtime and XO module layers, no cycle" && scripts/layers.py
+step "no function over 150 lines (generator, runtime, XO layer)" && scripts/fn-length.py
+step "minimum supported Rust version" && scripts/msrv-check.py
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -25,6 +27,12 @@ cargo test --workspace 2>&1 | tee "$log"
 
 step "public API snapshot (api/xo-sdk.public-api.txt)"
 scripts/public-api.sh
+
+step "packages: build and doctests from the .crate files (scripts/package-check.sh)"
+scripts/package-check.sh
+
+step "docs.rs-like build (nightly, --cfg docsrs)"
+scripts/docsrs.sh
 
 step "conformance tier"
 scripts/conformance.sh

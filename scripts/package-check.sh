@@ -24,6 +24,12 @@ for p in m["packages"]:
     if p.get("publish") != []:
         print(p["name"], p["version"])
 ')
+# Cargo extracts the packages of its temporary overlay registry under
+# CARGO_HOME and reuses an extraction of the same name and version: an
+# earlier run's copy would be verified instead of today's sources.
+for c in "${crates[@]}"; do
+    rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/"${c% *}-${c#* }"
+done
 echo "==> packaging ${#crates[@]} crates: $(printf '%s ' "${crates[@]%% *}")"
 cargo package --workspace --allow-dirty --target-dir "$target" 2>&1 |
     grep -E '^\s*(Packaging|Packaged|Verifying|error|warning: (manifest|no))' || true
