@@ -28,7 +28,7 @@ use xo_sdk::ApiError;
 use xo_sdk::prelude::*;
 use xo_sdk::types::{
     AclEffect, AclPrivilege, AclPrivilegeId, AuthenticationToken, BackupRepositoryBenchmark,
-    ServerId, ServerStatus, TaskStatus, UserPermission,
+    ServerId, ServerStatus, Task as TaskModel, TaskStatus, UserPermission,
 };
 use xo_sdk::xo::{Event, TaskEvent, WatchTasks};
 
@@ -1519,6 +1519,91 @@ async fn the_event_stream_sees_a_task_come_and_go() {
         })
         .await;
         assert_eq!(removed.collection, "task");
+    })
+    .await;
+}
+
+/// The live store on a real XO, on the collection it fills without a
+/// hypervisor: tasks. It follows a task from its creation to its end and
+/// removal, equals a fresh list field by field at the end, and a
+/// standalone wait sees the same end.
+#[tokio::test]
+#[ignore = "needs a real xo-server: XO_REAL_URL, see scripts/xo-real/run-tests.sh"]
+async fn a_live_store_of_tasks_follows_a_task_and_equals_a_fresh_list() {
+    with_trash(|client, trash| async move {
+        let (repo, _, _) = new_repository(&client, &trash).await;
+        let fields = [TaskModel::STATUS, TaskModel::END, TaskModel::PROPERTIES];
+        let reflector = bounded(
+            "starting the live store",
+            client.tasks().list().reflector().fields(fields).start(),
+        )
+        .await
+        .unwrap();
+        let store = reflector.store();
+        assert!(store.is_synced());
+        let before = store.len();
+
+        let task = client
+            .backup_repositories()
+            .benchmark(&repo)
+            .send()
+            .await
+            .unwrap();
+        trash.task(task.id());
+        let id = task.id();
+        let ended = store
+            .wait_until(&id, Duration::from_secs(60), |t| {
+                t.status.as_ref().is_some_and(|s| *s != TaskStatus::Pending)
+            })
+            .await
+            .unwrap();
+        assert_eq!(ended.status, Some(TaskStatus::Success));
+        assert!(ended.end.is_some());
+        assert_eq!(store.len(), before + 1);
+
+        // A standalone wait (its own list and subscription) agrees.
+        let alone = client
+            .tasks()
+            .list()
+            .reflector()
+            .fields(fields)
+            .wait_until(&id, Duration::from_secs(30), |t| t.end.is_some())
+            .await
+            .unwrap();
+        assert_eq!(alone.status, ended.status);
+
+        // The store equals a fresh list, field by field.
+        // (`select` sends only what is selected: the id too.)
+        let listed = client
+            .tasks()
+            .list()
+            .select([TaskModel::ID].into_iter().chain(fields))
+            .send()
+            .await
+            .unwrap();
+        let snapshot = store.snapshot();
+        assert_eq!(snapshot.len(), listed.len());
+        for task in &listed {
+            let id = task.id.clone().expect("a listed task has an id");
+            let mine = snapshot
+                .get(&id)
+                .expect("every listed task is in the store");
+            assert_eq!(
+                (&mine.status, mine.end, &mine.properties),
+                (&task.status, task.end, &task.properties),
+                "{id}"
+            );
+        }
+
+        client.tasks().delete_task(&id).send().await.unwrap();
+        bounded("the task's removal from the store", async {
+            while store.contains(&id) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        assert_eq!(store.len(), before);
+        assert!(store.error().is_none());
     })
     .await;
 }

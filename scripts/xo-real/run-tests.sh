@@ -60,6 +60,8 @@ validate_backup_repository|run|@REPO_NAME@|health check and benchmark task of th
 rbac_read_only_operator|run|@USER1@|ACL role and privileges attached to a user (made by this script)
 group_based_access|run|@GROUP@;@ROLE@;@USER1@;@USER2@|group, members and role (users and role made by this script)
 watch_events|run|50;3|opens the SSE stream and subscribes to VMs for 3 s; without a hypervisor no VM changes, so it sees 0 events
+live_inventory|run|1;3|a live store of the VMs: without a hypervisor there are none and nothing changes, so it counts 0 VMs and stops after 3 s
+keep_running|run|critical;1;3;--yes|a live store of the VMs tagged `critical`: there are none, so it starts nothing and stops after 3 s (without --yes it refuses a real XO)
 quickstart|skip||rescans an SR: needs a storage repository, i.e. a pool
 create_and_start_vm|skip||creates a VM from a template of a pool and boots it
 provision_vm_from_template|skip||creates a VM from a template and boots it
