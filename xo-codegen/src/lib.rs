@@ -13,6 +13,7 @@
 
 #[cfg(feature = "testing")]
 pub mod conformance_samples;
+pub mod cli;
 pub mod docs;
 pub mod emit;
 pub mod error;
