@@ -158,7 +158,12 @@ fn param(p: &'static Param) -> Arg {
             .require_equals(true)
             .default_missing_value("true")
             .value_parser(BoolValueParser::new()),
-        Value::Enum(values) => arg.value_parser(PossibleValuesParser::new(values)),
+        Value::Enum(values) => {
+            if !p.positional {
+                arg = arg.value_name(p.flag.to_uppercase());
+            }
+            arg.value_parser(PossibleValuesParser::new(values))
+        }
         Value::List => arg.value_name("LIST").value_parser(parse_list),
         Value::Json => arg.value_name("JSON").value_parser(parse_json),
         Value::File => arg
