@@ -33,7 +33,8 @@ fn main() {
     for file in input.files() {
         println!("cargo:rerun-if-changed={}", file.display());
     }
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("xo_cli_table.rs");
+    let out =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("xo_cli_table.rs");
     match xo_codegen::analyze(&input) {
         Ok(api) => {
             let source = xo_codegen::cli::emit_cli_table(&api, "::xo_sdk");

@@ -147,7 +147,11 @@ fn param(p: &'static Param) -> Arg {
         Value::String => arg.value_parser(NonEmptyStringValueParser::new()),
         Value::Id(id) => arg
             .long_help(format!("{}\n[an id: {id}]", p.help))
-            .value_name(if p.positional { "ID".to_owned() } else { p.flag.to_uppercase() })
+            .value_name(if p.positional {
+                "ID".to_owned()
+            } else {
+                p.flag.to_uppercase()
+            })
             .value_parser(NonEmptyStringValueParser::new()),
         Value::Integer => arg.value_name("INTEGER").value_parser(value_parser!(i64)),
         Value::Number => arg.value_name("NUMBER").value_parser(value_parser!(f64)),

@@ -141,7 +141,11 @@ pub fn resolve(
         env().or(from_profile)
     };
     if lookup(ENV_URL).is_none() || lookup(ENV_TOKEN).is_none() {
-        let missing = if lookup(ENV_URL).is_none() { "URL" } else { "token" };
+        let missing = if lookup(ENV_URL).is_none() {
+            "URL"
+        } else {
+            "token"
+        };
         return Err(Failure::new(
             Exit::Config,
             format!(
@@ -162,7 +166,11 @@ pub fn list_profiles() -> Result<String, Failure> {
         out.push_str(&format!("# {}\n", p.display()));
     }
     for (name, p) in &file.profiles {
-        let default = if file.default_profile.as_deref() == Some(name) { " (default)" } else { "" };
+        let default = if file.default_profile.as_deref() == Some(name) {
+            " (default)"
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "{name}{default}\t{}\ttoken: {}\n",
             p.url.as_deref().unwrap_or("-"),

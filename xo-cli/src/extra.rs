@@ -18,7 +18,13 @@ pub fn add_to_resource(resource: &str, cmd: Command) -> Command {
         "tasks" => cmd.subcommand(
             Command::new("wait")
                 .about("Wait for a task to end; print its result, exit 1 if it failed")
-                .arg(Arg::new("id").value_name("ID").required(true).value_parser(NonEmptyStringValueParser::new()).help("The task id"))
+                .arg(
+                    Arg::new("id")
+                        .value_name("ID")
+                        .required(true)
+                        .value_parser(NonEmptyStringValueParser::new())
+                        .help("The task id"),
+                )
                 .arg(crate::args::format_arg()),
         ),
         "events" => cmd.subcommand(
@@ -31,13 +37,35 @@ pub fn add_to_resource(resource: &str, cmd: Command) -> Command {
                      alarm, …; case does not matter for these). Runs until interrupted, or \
                      until --count changes were shown.",
                 )
-                .arg(Arg::new("collection").value_name("COLLECTION").required(true).value_parser(NonEmptyStringValueParser::new()).help("The XO type to watch (vm, host, SR, …)"))
-                .arg(Arg::new("fields").long("fields").value_name("FIELDS").value_parser(NonEmptyStringValueParser::new()).help("Comma-separated fields to receive (default: all)"))
-                .arg(Arg::new("count").long("count").value_name("N").value_parser(value_parser!(u64).range(1..)).help("Stop after N changes"))
                 .arg(
-                    Arg::new("output").short('o').long("output").value_name("FORMAT")
+                    Arg::new("collection")
+                        .value_name("COLLECTION")
+                        .required(true)
+                        .value_parser(NonEmptyStringValueParser::new())
+                        .help("The XO type to watch (vm, host, SR, …)"),
+                )
+                .arg(
+                    Arg::new("fields")
+                        .long("fields")
+                        .value_name("FIELDS")
+                        .value_parser(NonEmptyStringValueParser::new())
+                        .help("Comma-separated fields to receive (default: all)"),
+                )
+                .arg(
+                    Arg::new("count")
+                        .long("count")
+                        .value_name("N")
+                        .value_parser(value_parser!(u64).range(1..))
+                        .help("Stop after N changes"),
+                )
+                .arg(
+                    Arg::new("output")
+                        .short('o')
+                        .long("output")
+                        .value_name("FORMAT")
                         .value_parser(PossibleValuesParser::new(["table", "ndjson"]))
-                        .default_value("table").help("One line per change: `EVENT ID field=value…` or a JSON object"),
+                        .default_value("table")
+                        .help("One line per change: `EVENT ID field=value…` or a JSON object"),
                 ),
         ),
         _ => cmd,
@@ -58,7 +86,12 @@ pub fn add_to_root(root: Command) -> Command {
 }
 
 /// The extra command `resource op`, when it is one.
-pub async fn run(client: &Client, resource: &str, op: &str, m: &ArgMatches) -> Option<Result<(), Failure>> {
+pub async fn run(
+    client: &Client,
+    resource: &str,
+    op: &str,
+    m: &ArgMatches,
+) -> Option<Result<(), Failure>> {
     match (resource, op) {
         ("tasks", "wait") => {
             let id = m.get_one::<String>("id").expect("required").clone();
@@ -79,9 +112,26 @@ pub fn is_extra(resource: &str, op: &str) -> bool {
 /// XO's spelling of a collection typed in any case.
 fn collection_name(typed: &str) -> String {
     const KNOWN: &[&str] = &[
-        "VM", "VM-template", "VM-snapshot", "VM-controller", "host", "pool", "SR", "VDI",
-        "VDI-snapshot", "VBD", "VIF", "PIF", "PBD", "PCI", "PGPU", "SM", "network", "task",
-        "message", "alarm",
+        "VM",
+        "VM-template",
+        "VM-snapshot",
+        "VM-controller",
+        "host",
+        "pool",
+        "SR",
+        "VDI",
+        "VDI-snapshot",
+        "VBD",
+        "VIF",
+        "PIF",
+        "PBD",
+        "PCI",
+        "PGPU",
+        "SM",
+        "network",
+        "task",
+        "message",
+        "alarm",
     ];
     KNOWN
         .iter()
@@ -102,7 +152,14 @@ async fn watch(client: &Client, m: &ArgMatches) -> Result<(), Failure> {
     let mut events = builder.open().await?;
     // Said once the subscription is in place: every change from now on is
     // shown (scripts and tests wait for this line).
-    eprintln!("watching {collection}{}", if std::io::stdin().is_terminal() { " (Ctrl-C to stop)" } else { "" });
+    eprintln!(
+        "watching {collection}{}",
+        if std::io::stdin().is_terminal() {
+            " (Ctrl-C to stop)"
+        } else {
+            ""
+        }
+    );
     let mut shown = 0u64;
     while let Some(event) = events.next().await {
         let (kind, change) = match &event? {
@@ -110,7 +167,10 @@ async fn watch(client: &Client, m: &ArgMatches) -> Result<(), Failure> {
             Event::Update(c) => ("update", c.clone()),
             Event::Remove(c) => ("remove", c.clone()),
             Event::Reconnected(r) => {
-                eprintln!("reconnected ({}): changes in between were not shown", r.cause);
+                eprintln!(
+                    "reconnected ({}): changes in between were not shown",
+                    r.cause
+                );
                 continue;
             }
             _ => continue,
@@ -125,7 +185,11 @@ async fn watch(client: &Client, m: &ArgMatches) -> Result<(), Failure> {
                     v => format!("{k}={v}"),
                 })
                 .collect();
-            format!("{kind}\t{}\t{}", change.id().unwrap_or("-"), fields.join(" "))
+            format!(
+                "{kind}\t{}\t{}",
+                change.id().unwrap_or("-"),
+                fields.join(" ")
+            )
         } else {
             serde_json::json!({ "event": kind, "collection": change.collection, "object": change.object }).to_string()
         };
@@ -140,8 +204,15 @@ async fn watch(client: &Client, m: &ArgMatches) -> Result<(), Failure> {
 
 /// `xo completions SHELL`.
 pub fn completions(m: &ArgMatches) -> Result<(), Failure> {
-    let shell = *m.get_one::<clap_complete::Shell>("shell").expect("required");
-    clap_complete::generate(shell, &mut crate::args::command(), "xo", &mut std::io::stdout());
+    let shell = *m
+        .get_one::<clap_complete::Shell>("shell")
+        .expect("required");
+    clap_complete::generate(
+        shell,
+        &mut crate::args::command(),
+        "xo",
+        &mut std::io::stdout(),
+    );
     Ok(())
 }
 

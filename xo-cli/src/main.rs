@@ -25,7 +25,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("xo: cannot start: {e}");
@@ -42,16 +45,22 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(matches: &ArgMatches) -> Result<(), Failure> {
-    let (resource, m) = matches.subcommand().ok_or_else(|| Failure::new(Exit::Usage, "no command"))?;
+    let (resource, m) = matches
+        .subcommand()
+        .ok_or_else(|| Failure::new(Exit::Usage, "no command"))?;
     match resource {
         "completions" => return extra::completions(m),
         "profiles" => return extra::profiles(),
         _ => {}
     }
-    let (op, om) = m.subcommand().ok_or_else(|| Failure::new(Exit::Usage, "no operation"))?;
+    let (op, om) = m
+        .subcommand()
+        .ok_or_else(|| Failure::new(Exit::Usage, "no operation"))?;
     let client = connect(om)?;
     if extra::is_extra(resource, op) {
-        return extra::run(&client, resource, op, om).await.unwrap_or_else(|| Err(extra::unknown(resource, op)));
+        return extra::run(&client, resource, op, om)
+            .await
+            .unwrap_or_else(|| Err(extra::unknown(resource, op)));
     }
     match table::find(resource, op) {
         Some(operation) => run::operation(&client, operation, om).await,

@@ -14,13 +14,20 @@ const CELL_MAX: usize = 60;
 /// `--fields` asked for); other keys follow in the order they come.
 pub fn render(value: &Value, format: &str, columns: &[String]) -> String {
     match format {
-        "json" => format!("{}\n", serde_json::to_string_pretty(value).unwrap_or_default()),
+        "json" => format!(
+            "{}\n",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        ),
         "ndjson" => match value {
             Value::Array(items) => items.iter().map(|v| format!("{v}\n")).collect(),
             v => format!("{v}\n"),
         },
-        "markdown" => grid(value, columns).map(|g| markdown(&g)).unwrap_or_else(|| scalar_lines(value)),
-        _ => grid(value, columns).map(|g| table(&g)).unwrap_or_else(|| scalar_lines(value)),
+        "markdown" => grid(value, columns)
+            .map(|g| markdown(&g))
+            .unwrap_or_else(|| scalar_lines(value)),
+        _ => grid(value, columns)
+            .map(|g| table(&g))
+            .unwrap_or_else(|| scalar_lines(value)),
     }
 }
 
@@ -39,7 +46,8 @@ fn grid(value: &Value, columns: &[String]) -> Option<Grid> {
             let skip_href = !header.iter().any(|c| c == "href");
             for item in items {
                 for key in item.as_object().into_iter().flat_map(|o| o.keys()) {
-                    if !header.contains(key) && !(skip_href && key == "href") {
+                    let hidden = skip_href && key == "href";
+                    if !hidden && !header.contains(key) {
                         header.push(key.clone());
                     }
                 }
@@ -52,7 +60,10 @@ fn grid(value: &Value, columns: &[String]) -> Option<Grid> {
         }
         Value::Object(map) => Some(Grid {
             header: vec!["field".to_owned(), "value".to_owned()],
-            rows: map.iter().map(|(k, v)| vec![k.clone(), cell(Some(v))]).collect(),
+            rows: map
+                .iter()
+                .map(|(k, v)| vec![k.clone(), cell(Some(v))])
+                .collect(),
         }),
         _ => None,
     }
@@ -107,7 +118,10 @@ fn table(g: &Grid) -> String {
 fn markdown(g: &Grid) -> String {
     let esc = |s: &String| s.replace('|', "\\|");
     let row = |cells: &[String]| {
-        format!("| {} |\n", cells.iter().map(esc).collect::<Vec<_>>().join(" | "))
+        format!(
+            "| {} |\n",
+            cells.iter().map(esc).collect::<Vec<_>>().join(" | ")
+        )
     };
     let mut out = row(&g.header);
     out.push_str(&format!("|{}\n", " --- |".repeat(g.header.len())));
@@ -143,7 +157,10 @@ mod tests {
             render(&v, "table", &cols),
             "NAME_LABEL  ID  POWER_STATE\nx|y         a\n            b   Running\n"
         );
-        assert!(render(&v, "markdown", &cols).starts_with("| name_label | id | power_state |\n| --- | --- | --- |\n| x\\|y |"));
+        assert!(
+            render(&v, "markdown", &cols)
+                .starts_with("| name_label | id | power_state |\n| --- | --- | --- |\n| x\\|y |")
+        );
         assert_eq!(render(&v, "ndjson", &cols).lines().count(), 2);
         assert_eq!(render(&json!(["a", "b"]), "table", &[]), "a\nb\n");
     }

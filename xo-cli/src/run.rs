@@ -24,7 +24,11 @@ fn default_fields(by_name: bool) -> &'static str {
 }
 
 /// Run `op` with the arguments in `m`.
-pub async fn operation(client: &Client, op: &'static Operation, m: &ArgMatches) -> Result<(), Failure> {
+pub async fn operation(
+    client: &Client,
+    op: &'static Operation,
+    m: &ArgMatches,
+) -> Result<(), Failure> {
     confirm(op, m)?;
     let mut request = client.request(op.spec);
     let mut columns = Vec::new();
@@ -125,11 +129,22 @@ fn confirm(op: &'static Operation, m: &ArgMatches) -> Result<(), Failure> {
         .flatten()
         .map(|v| v.to_string_lossy().into_owned())
         .collect();
-    let what = format!("`{}` ({}) on {}", op.name, op.tool, if targets.is_empty() { "-".to_owned() } else { targets.join(" ") });
+    let what = format!(
+        "`{}` ({}) on {}",
+        op.name,
+        op.tool,
+        if targets.is_empty() {
+            "-".to_owned()
+        } else {
+            targets.join(" ")
+        }
+    );
     if !std::io::stdin().is_terminal() {
         return Err(Failure::new(
             Exit::NotConfirmed,
-            format!("{what} is dangerous (destructive or irreversible): add --yes to run it (stdin is not a terminal, nobody to ask)"),
+            format!(
+                "{what} is dangerous (destructive or irreversible): add --yes to run it (stdin is not a terminal, nobody to ask)"
+            ),
         ));
     }
     eprint!("{what} is dangerous (destructive or irreversible). Run it? [y/N] ");
@@ -169,10 +184,18 @@ pub async fn follow(task: &Task, format: &str) -> Result<(), Failure> {
 /// throughput. Hidden when stderr is not a terminal.
 fn bar(total: Option<u64>) -> ProgressBar {
     let (bar, template) = match total {
-        Some(t) => (ProgressBar::new(t), "{wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}"),
-        None => (ProgressBar::new_spinner(), "{spinner} {bytes} {bytes_per_sec} {elapsed}"),
+        Some(t) => (
+            ProgressBar::new(t),
+            "{wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ),
+        None => (
+            ProgressBar::new_spinner(),
+            "{spinner} {bytes} {bytes_per_sec} {elapsed}",
+        ),
     };
-    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
 }
@@ -196,7 +219,11 @@ async fn download(request: Request, path: Option<PathBuf>) -> Result<(), Failure
                 "not writing binary data to a terminal: use -o FILE, or redirect stdout",
             ));
         }
-        request.send_stream().await?.write_to(tokio::io::stdout()).await?;
+        request
+            .send_stream()
+            .await?
+            .write_to(tokio::io::stdout())
+            .await?;
         return Ok(());
     };
     let stream = request.send_stream().await?;
@@ -216,9 +243,10 @@ async fn download(request: Request, path: Option<PathBuf>) -> Result<(), Failure
 fn print(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Failure::new(Exit::Io, format!("cannot write to stdout: {e}")))
-        }
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::new(
+            Exit::Io,
+            format!("cannot write to stdout: {e}"),
+        )),
         _ => Ok(()),
     }
 }

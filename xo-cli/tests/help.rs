@@ -33,7 +33,12 @@ fn every_operation_has_a_command_whose_help_shows_its_description() {
     let api = api();
     let mut lines = 0;
     for op in &api.operations {
-        let resource = &api.resources.iter().find(|r| r.module == op.module).unwrap().segment;
+        let resource = &api
+            .resources
+            .iter()
+            .find(|r| r.module == op.module)
+            .unwrap()
+            .segment;
         let name = xo_codegen::cli::kebab(&op.method_name);
         let out = xo(&[resource, &name, "--help"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -49,7 +54,10 @@ fn every_operation_has_a_command_whose_help_shows_its_description() {
         lines += stdout.lines().count();
     }
     assert_eq!(api.operations.len(), 267, "the XO DADL's operation count");
-    eprintln!("{} operations, {lines} lines of --help", api.operations.len());
+    eprintln!(
+        "{} operations, {lines} lines of --help",
+        api.operations.len()
+    );
 }
 
 #[test]
@@ -73,7 +81,15 @@ fn top_level_help_documents_exit_codes_and_configuration() {
     let out = xo(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["Exit status:", "0  success", "2  usage", "3  configuration", "XO_TOKEN", "config.toml", "--profile"] {
+    for needle in [
+        "Exit status:",
+        "0  success",
+        "2  usage",
+        "3  configuration",
+        "XO_TOKEN",
+        "config.toml",
+        "--profile",
+    ] {
         assert!(text.contains(needle), "{needle} in xo --help:\n{text}");
     }
     for extra in [

@@ -225,7 +225,9 @@ fn typedef<'a>(api: &'a Api, t: &TypeRef) -> Option<&'a TypeDef> {
 
 fn enum_values(api: &Api, t: &TypeRef) -> Option<Vec<String>> {
     match typedef(api, t)? {
-        TypeDef::Enum { variants, .. } => Some(variants.iter().map(|(wire, _)| wire.clone()).collect()),
+        TypeDef::Enum { variants, .. } => {
+            Some(variants.iter().map(|(wire, _)| wire.clone()).collect())
+        }
         _ => None,
     }
 }

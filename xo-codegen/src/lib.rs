@@ -11,9 +11,9 @@
 //! compiles against `xo_sdk::runtime`.
 #![deny(missing_docs)]
 
+pub mod cli;
 #[cfg(feature = "testing")]
 pub mod conformance_samples;
-pub mod cli;
 pub mod docs;
 pub mod emit;
 pub mod error;
