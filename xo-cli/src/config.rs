@@ -78,6 +78,7 @@ pub fn load() -> Result<(Option<PathBuf>, ConfigFile), Failure> {
             ));
         }
     };
+    warn_if_readable_by_others(&path);
     // toml's message quotes the offending line, which may be the token's:
     // only its position is kept.
     let file = toml::from_str(&text).map_err(|e| {
@@ -92,6 +93,23 @@ pub fn load() -> Result<(Option<PathBuf>, ConfigFile), Failure> {
     })?;
     Ok((Some(path), file))
 }
+
+/// The file holds tokens: say so when others may read it.
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.permissions().mode() & 0o077 != 0 {
+            eprintln!(
+                "xo: warning: {} is readable by other users; it holds tokens (chmod 600 it)",
+                path.display()
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_: &std::path::Path) {}
 
 /// The settings of the call: `--profile` alone when given; else the
 /// environment, then the default profile, variable by variable.

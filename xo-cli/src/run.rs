@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ArgMatches;
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use xo_sdk::runtime::Request;
 use xo_sdk::xo::Task;
@@ -163,7 +164,15 @@ pub async fn follow(task: &Task, format: &str) -> Result<(), Failure> {
     let id = task.id().as_str().to_owned();
     let spinner = ProgressBar::new_spinner().with_message(format!("task {id}"));
     spinner.enable_steady_tick(Duration::from_millis(100));
+    // The task's progress on the spinner, from XO's task watch; only for
+    // a person looking at it (nothing is drawn otherwise).
+    let progress = std::io::stderr()
+        .is_terminal()
+        .then(|| tokio::spawn(show_progress(task.clone(), spinner.clone())));
     let done = task.wait().await;
+    if let Some(p) = progress {
+        p.abort();
+    }
     spinner.finish_and_clear();
     let done = done?;
     if let Some(failure) = done.failure() {
@@ -177,6 +186,24 @@ pub async fn follow(task: &Task, format: &str) -> Result<(), Failure> {
             }
             Ok(())
         }
+    }
+}
+
+async fn show_progress(task: Task, spinner: ProgressBar) {
+    let Ok(mut updates) = task.updates().await else {
+        return;
+    };
+    while let Some(Ok(state)) = updates.next().await {
+        let percent = state
+            .progress()
+            .map(|p| format!(" {p:.0}%"))
+            .unwrap_or_default();
+        spinner.set_message(format!(
+            "task {} {}{percent}: {}",
+            task.id().as_str(),
+            state.status_str(),
+            state.name().unwrap_or_default()
+        ));
     }
 }
 
