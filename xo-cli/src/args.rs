@@ -52,6 +52,7 @@ pub fn command() -> Command {
             Arg::new("profile")
                 .long("profile")
                 .global(true)
+                .help_heading("Global options")
                 .value_name("NAME")
                 .value_parser(NonEmptyStringValueParser::new())
                 .help("Use this profile of the config file"),
@@ -60,6 +61,7 @@ pub fn command() -> Command {
             Arg::new("url")
                 .long("url")
                 .global(true)
+                .help_heading("Global options")
                 .value_name("URL")
                 .value_parser(NonEmptyStringValueParser::new())
                 .help("XO's address (instead of XO_URL or the profile's)"),
@@ -69,6 +71,7 @@ pub fn command() -> Command {
                 .long("yes")
                 .short('y')
                 .global(true)
+                .help_heading("Global options")
                 .action(ArgAction::SetTrue)
                 .help("Run dangerous operations without asking"),
         );
