@@ -55,6 +55,16 @@ pub async fn operation(
         .cloned()
         .unwrap_or_else(|| "table".to_owned());
     match op.answer {
+        // One object at a time, as the SDK's `stream()`: constant memory
+        // for a collection of any size.
+        Answer::Collection { .. } if format == "ndjson" => {
+            request.query("ndjson", &true);
+            let mut items = request.send_stream().await?.ndjson::<serde_json::Value>();
+            while let Some(item) = items.next().await {
+                print(&format!("{}\n", item?))?;
+            }
+            Ok(())
+        }
         Answer::Collection { .. } | Answer::Json => {
             let value: serde_json::Value = request.send_json().await?;
             print(&render(&value, &format, &columns))
