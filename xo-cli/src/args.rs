@@ -20,7 +20,8 @@ Exit status:
 
 const CONFIG_HELP: &str = "\
 Server and token, first found wins:
-  --profile NAME         the profile's url and token (config file below)
+  --profile NAME         the profile's url and token (config file below);
+                         XO_PROFILE=NAME is the same
   XO_URL, XO_TOKEN       environment (XO_CA_CERT, XO_INSECURE=1 as for xo-sdk)
   default profile        `default_profile` of the config file
 Config file: $XO_CONFIG, else $XDG_CONFIG_HOME/xo/config.toml, else
@@ -102,8 +103,10 @@ fn operation(op: &'static Operation) -> Command {
     let mut cmd = Command::new(op.name)
         .about(summary(op.about))
         .long_about(op.about);
+    let mut positional = 0;
     for p in op.params {
-        cmd = cmd.arg(param(p));
+        cmd = cmd.arg(param(p, positional));
+        positional += usize::from(p.positional);
     }
     match op.answer {
         Answer::Bytes => cmd.arg(
@@ -136,7 +139,9 @@ pub fn format_arg() -> Arg {
         .help("Output format")
 }
 
-fn param(p: &'static Param) -> Arg {
+/// The argument of `p`; `index` is its place among the positional ones
+/// (the first id is `ID`, the next ones are named: `USER-ID`).
+fn param(p: &'static Param, index: usize) -> Arg {
     let mut arg = Arg::new(p.flag)
         .help(summary(p.help))
         .long_help(p.help)
@@ -150,7 +155,7 @@ fn param(p: &'static Param) -> Arg {
         Value::String => arg.value_parser(NonEmptyStringValueParser::new()),
         Value::Id(id) => arg
             .long_help(format!("{}\n[an id: {id}]", p.help))
-            .value_name(if p.positional {
+            .value_name(if p.positional && index == 0 {
                 "ID".to_owned()
             } else {
                 p.flag.to_uppercase()

@@ -193,7 +193,7 @@ async fn watch(client: &Client, m: &ArgMatches) -> Result<(), Failure> {
         } else {
             serde_json::json!({ "event": kind, "collection": change.collection, "object": change.object }).to_string()
         };
-        println!("{line}");
+        crate::run::print(&format!("{line}\n"))?;
         shown += 1;
         if limit.is_some_and(|n| shown >= n) {
             break;
@@ -207,19 +207,16 @@ pub fn completions(m: &ArgMatches) -> Result<(), Failure> {
     let shell = *m
         .get_one::<clap_complete::Shell>("shell")
         .expect("required");
-    clap_complete::generate(
-        shell,
-        &mut crate::args::command(),
-        "xo",
-        &mut std::io::stdout(),
-    );
-    Ok(())
+    // Into a buffer: clap_complete panics when it cannot write (a closed
+    // pipe), `print` does not.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut crate::args::command(), "xo", &mut script);
+    crate::run::print(&String::from_utf8_lossy(&script))
 }
 
 /// `xo profiles`.
 pub fn profiles() -> Result<(), Failure> {
-    print!("{}", crate::config::list_profiles()?);
-    Ok(())
+    crate::run::print(&crate::config::list_profiles()?)
 }
 
 /// An unreachable pairing of the parser and the table is a bug of `xo`.

@@ -70,8 +70,11 @@ async fn dispatch(matches: &ArgMatches) -> Result<(), Failure> {
 
 /// The client for `--profile`/`--url`, the environment or the config file.
 fn connect(m: &ArgMatches) -> Result<xo_sdk::Client, Failure> {
+    let from_env = std::env::var("XO_PROFILE").ok().filter(|p| !p.is_empty());
     let lookup = config::resolve(
-        m.get_one::<String>("profile").map(String::as_str),
+        m.get_one::<String>("profile")
+            .or(from_env.as_ref())
+            .map(String::as_str),
         m.get_one::<String>("url").map(String::as_str),
     )?;
     Ok(xo_sdk::ClientBuilder::from_env_lookup(&xo_sdk::API, lookup)?.build()?)

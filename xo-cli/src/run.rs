@@ -277,7 +277,7 @@ async fn download(request: Request, path: Option<PathBuf>) -> Result<(), Failure
 }
 
 /// Print to stdout; a closed pipe (`xo … | head`) is not an error.
-fn print(text: &str) -> Result<(), Failure> {
+pub fn print(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::new(
