@@ -31,6 +31,21 @@ pub fn render(value: &Value, format: &str, columns: &[String]) -> String {
     }
 }
 
+/// A result that is only an id (`{"id": …}`: created objects, most task
+/// results) is the bare id in a table, so that `ID=$(xo …)` works;
+/// anything else is [`render`]ed.
+pub fn render_result(value: &Value, format: &str) -> String {
+    let only_id = value
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str);
+    match (only_id, format) {
+        (Some(id), "table" | "markdown") => format!("{id}\n"),
+        _ => render(value, format, &[]),
+    }
+}
+
 /// A header row and cells, for arrays of objects and single objects.
 struct Grid {
     header: Vec<String>,

@@ -15,7 +15,7 @@ use xo_sdk::xo::Task;
 use xo_sdk::{Body, Client};
 
 use crate::fail::{Exit, Failure};
-use crate::output::render;
+use crate::output::{render, render_result};
 use crate::table::{Answer, Operation, Param, Value, Where};
 
 /// The fields a collection lists when `--fields` is not given: enough to
@@ -73,10 +73,7 @@ pub async fn operation(
         Answer::Create(created) => {
             let raw = request.send_response().await?;
             let id = created(&raw)?;
-            match format.as_str() {
-                "json" | "ndjson" => print(&render(&serde_json::json!({ "id": id }), &format, &[])),
-                _ => print(&format!("{id}\n")),
-            }
+            print(&render_result(&serde_json::json!({ "id": id }), &format))
         }
         Answer::Action => {
             let raw = request.send_response().await?;
@@ -189,7 +186,7 @@ pub async fn follow(task: &Task, format: &str) -> Result<(), Failure> {
         return Err(Failure::new(Exit::Api, failure.to_string()));
     }
     match done.result_value() {
-        Some(v) if !v.is_null() => print(&render(v, format, &[])),
+        Some(v) if !v.is_null() => print(&render_result(v, format)),
         _ => {
             if std::io::stderr().is_terminal() {
                 eprintln!("task {id}: {}", done.status_str());
