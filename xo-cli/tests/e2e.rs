@@ -244,6 +244,10 @@ async fn actions_follow_their_task_and_fail_with_status_1() {
         sim.object("vm-snapshots", snap_id).unwrap()["name_label"],
         "before"
     );
+    // In a table, a result that is only an id is the bare id.
+    let bare = ok(&sim, &["vms", "snapshot", &vm, "--name-label", "after"]);
+    let bare = bare.stdout.trim();
+    assert!(sim.object("vm-snapshots", bare).is_some(), "{bare:?}");
 
     // A boolean flag alone is true, and a bad one is a usage error.
     assert_eq!(
