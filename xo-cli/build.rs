@@ -2,10 +2,10 @@
 //! the same DADL file and overlays as the SDK's build script, so that every
 //! operation the SDK has is a command.
 //!
-//! The inputs are the workspace's `dadl/` files, found relative to this
-//! crate (`../dadl/`). A crate published on its own would have to ship them
-//! (or take them from xo-sdk); for now the workspace layout is assumed.
-//! `XO_SDK_DADL` and `XO_SDK_OVERLAY` replace them as for xo-sdk.
+//! The inputs are `dadl/` of this crate: a link to the workspace's
+//! `dadl/` in the repository, the files themselves in the published
+//! package (cargo copies what the link points to). `XO_SDK_DADL` and
+//! `XO_SDK_OVERLAY` replace them as for xo-sdk.
 
 use std::path::PathBuf;
 
@@ -13,7 +13,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=XO_SDK_DADL");
     println!("cargo:rerun-if-env-changed=XO_SDK_OVERLAY");
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let dadl_dir = manifest.join("../dadl");
+    let dadl_dir = manifest.join("dadl");
     let dadl = std::env::var_os("XO_SDK_DADL")
         .map(PathBuf::from)
         .unwrap_or_else(|| dadl_dir.join("xen-orchestra.dadl"));
