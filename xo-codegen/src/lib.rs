@@ -11,6 +11,7 @@
 //! compiles against `xo_sdk::runtime`.
 #![deny(missing_docs)]
 
+pub mod cli;
 #[cfg(feature = "testing")]
 pub mod conformance_samples;
 pub mod docs;
