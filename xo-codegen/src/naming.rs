@@ -150,6 +150,7 @@ pub const RESERVED_MODULES: &[&str] = &[
     "from_runtime",
     "from_env",
     "builder_for",
+    "builder_for_url",
     "from_env_for",
     "base_url",
     "api",
