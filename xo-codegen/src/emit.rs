@@ -276,10 +276,10 @@ fn emit_builders(api: &Api) -> TokenStream {
             "\n- `{}`: fills `{{{}}}` {}",
             v.rust_name,
             v.name,
-            if v.in_host {
-                "in the host: ASCII letters, digits, `-` and `.` (digits only when it is the port)"
-            } else {
-                "in the path, percent-encoded as one segment (not empty, not `.` or `..`)"
+            match v.place {
+                ir::UrlPlace::Host => "in the host: ASCII letters, digits, `-` and `.`, not empty",
+                ir::UrlPlace::Port => "the port: digits only",
+                ir::UrlPlace::Path => "in the path, percent-encoded (not empty, not `.` or `..`)",
             }
         ));
         args.push(quote!(#ident: impl ::core::convert::AsRef<str>));

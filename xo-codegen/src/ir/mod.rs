@@ -56,9 +56,21 @@ pub struct BaseUrlVariable {
     pub name: String,
     /// Rust name of the builder argument.
     pub rust_name: String,
-    /// Whether it stands in the host (`https://{tenant}.example.com`) or
-    /// the path; a host value is checked, a path value percent-encoded.
-    pub in_host: bool,
+    /// Where it stands, which decides how its value is checked.
+    pub place: UrlPlace,
+}
+
+/// Where a base URL variable stands.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UrlPlace {
+    /// In the host name (`https://{tenant}.example.com`): letters, digits,
+    /// `-` and `.` only.
+    Host,
+    /// The whole port (`http://localhost:{port}`): digits only.
+    Port,
+    /// In the path: percent-encoded as (part of) one segment.
+    Path,
 }
 
 /// How credentials are injected.

@@ -75,10 +75,17 @@ fn url_variables(url: &str) -> std::result::Result<Vec<ir::BaseUrlVariable>, Str
         if variables.iter().any(|v| v.name == name) {
             return Err(format!("base URL variable `{{{name}}}` appears twice"));
         }
+        let place = if open >= host_end {
+            ir::UrlPlace::Path
+        } else if rest[..open].ends_with(':') && close + 1 == host_end {
+            ir::UrlPlace::Port
+        } else {
+            ir::UrlPlace::Host
+        };
         variables.push(ir::BaseUrlVariable {
             name: name.to_owned(),
             rust_name: crate::naming::member(name),
-            in_host: open < host_end,
+            place,
         });
         at = close + 1;
     }
@@ -280,8 +287,9 @@ mod tests {
     #[test]
     fn url_templates() {
         let v = url_variables("https://{tenant}.example.com:{port}/api/{api_version}").unwrap();
-        let got: Vec<_> = v.iter().map(|v| (v.name.as_str(), v.in_host)).collect();
-        assert_eq!(got, [("tenant", true), ("port", true), ("api_version", false)]);
+        let got: Vec<_> = v.iter().map(|v| (v.name.as_str(), v.place)).collect();
+        use ir::UrlPlace::*;
+        assert_eq!(got, [("tenant", Host), ("port", Port), ("api_version", Path)]);
         assert!(url_variables("{scheme}://x").is_err());
         assert!(url_variables("https://x/{a}/{a}").is_err());
         assert!(url_variables("https://x/{a").is_err());

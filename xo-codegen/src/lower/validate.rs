@@ -193,7 +193,7 @@ fn body(loaded: &Loaded, defaults: &Defaults, name: &str, tool: &Tool) -> Result
             return Err(loaded.error_at(
                 &format!("{}/in", param_ptr(name, p)),
                 format!(
-                    "a `{ct}` body is the text of one `in: body` param; this is a second one \
+                    "with content type `{ct}`, the body is the text of one `in: body` param; this is a second one \
                      (JSON, form and multipart bodies take several)"
                 ),
             ));
@@ -202,7 +202,7 @@ fn body(loaded: &Loaded, defaults: &Defaults, name: &str, tool: &Tool) -> Result
             if matches!(param.ty, model::ParamType::Array | model::ParamType::Object) {
                 return Err(loaded.error_at(
                     &format!("{}/type", param_ptr(name, p)),
-                    format!("a `{ct}` body is the text of its `in: body` param, which must be a string, number, integer or boolean"),
+                    format!("with content type `{ct}`, the body is the text of its `in: body` param, which must be a string, number, integer or boolean"),
                 ));
             }
         }
