@@ -36,16 +36,20 @@ fn main() {
     match xo_codegen::analyze(&input) {
         Ok(api) => {
             let source = xo_codegen::emit::emit(&api, xo_codegen::Target::InCrate);
-            // A call of every operation, used by the conformance tier's tests.
-            let samples = xo_codegen::conformance_samples::emit_samples(
-                &api,
-                "::xo_sdk::Client",
-                "::xo_sdk::types",
-            );
-            for (path, text) in [
-                (out.clone(), source),
-                (out.with_file_name("xo_samples.rs"), samples),
-            ] {
+            #[cfg_attr(not(feature = "conformance"), expect(unused_mut))]
+            let mut outputs = vec![(out.clone(), source)];
+            // A call of every operation, for the conformance tier's tests
+            // only (the `conformance` feature, which they turn on).
+            #[cfg(feature = "conformance")]
+            outputs.push((
+                out.with_file_name("xo_samples.rs"),
+                xo_codegen::conformance_samples::emit_samples(
+                    &api,
+                    "::xo_sdk::Client",
+                    "::xo_sdk::types",
+                ),
+            ));
+            for (path, text) in outputs {
                 if let Err(e) = std::fs::write(&path, text) {
                     println!("cargo::error=cannot write {}: {e}", path.display());
                     std::process::exit(1);

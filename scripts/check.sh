@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "runtime and XO module layers, no cycle" && scripts/layers.py
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -94,7 +94,24 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         let spec = format_ident!("{}", op.spec_name);
         quote!(&#module::#spec)
     });
-    let answer_checks = api.operations.iter().map(answer_check);
+    // The recorded-answer checks instantiate every answer's decoder: a
+    // third of the crate's machine code, for the SDK's own conformance
+    // tests only. Compiled in xo-sdk with its hidden `conformance` feature (the
+    // tests enable it), never in a standalone crate.
+    let answers = match target {
+        Target::InCrate => {
+            let answer_checks = api.operations.iter().map(answer_check);
+            quote! {
+                /// For every operation (by DADL tool name), the check that decodes a
+                /// recorded answer into its typed result as its `send()` does
+                /// (conformance tests over recorded exchanges).
+                #[cfg(feature = "conformance")]
+                #[doc(hidden)]
+                pub static ANSWERS: &[(&str, ::xo_sdk::xo::replay::Check)] = &[#(#answer_checks),*];
+            }
+        }
+        Target::Standalone => TokenStream::new(),
+    };
     let count = api.operations.len();
     let selectable: Vec<&str> = api
         .operations
@@ -134,11 +151,7 @@ fn emit_tokens(api: &Api, target: Target) -> TokenStream {
         #[doc = #ops_doc]
         #[doc(hidden)]
         pub static OPERATIONS: &[&#rt::OperationSpec] = &[#(#all_ops),*];
-        /// For every operation (by DADL tool name), the check that decodes a
-        /// recorded answer into its typed result as its `send()` does
-        /// (conformance tests over recorded exchanges).
-        #[doc(hidden)]
-        pub static ANSWERS: &[(&str, ::xo_sdk::xo::replay::Check)] = &[#(#answer_checks),*];
+        #answers
         #policy_items
         #client_items
         #types_module

@@ -1,4 +1,5 @@
-//! Request bodies and response byte streams.
+//! Request bodies and response byte streams (and the `AsyncRead` view of
+//! a stream, [`ByteStreamReader`]).
 //!
 //! Both sides of a binary transfer run in constant memory, whatever its
 //! size: an upload is read and sent in chunks of 256 KiB, a download is
@@ -9,21 +10,32 @@
 //! Dropping the call's future, or the [`ByteStream`], closes the
 //! connection and stops the transfer.
 
+use std::io;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use futures::{Stream, StreamExt, TryStreamExt};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::error::{CallSite, Error, Result};
 use super::transfer::{
-    self, Activity, ByteStreamReader, ChunkStream, Progress, ProgressFn, TempFile, Upload,
-    UploadSource,
+    self, Activity, ChunkStream, Progress, ProgressFn, TempFile, Upload, UploadSource,
 };
+
+/// Default cap on an answer read into memory: 256 MiB.
+///
+/// The largest answers a big Xen Orchestra gives are whole collections with
+/// every field (`fields=*`). A VM object of xo-sim is 1.9 KiB of JSON (at
+/// most 2.0 KiB), of a real XO a few KiB, up to some 20 KiB with many
+/// snapshots, disks and `xenStoreData`: 10,000 VMs make 20 to 200 MiB. The
+/// cap leaves room for that and stops a broken or hostile answer long
+/// before it can exhaust memory. Beyond it, read collections as streams.
+/// See [`ClientBuilder::max_answer_size`](super::ClientBuilder::max_answer_size).
+pub const DEFAULT_MAX_ANSWER_SIZE: u64 = 256 << 20;
 
 /// A raw request body (uploads, imports): bytes in memory, a file, an
 /// [`AsyncRead`] or a stream of chunks. Nothing but in-memory bytes is
@@ -459,7 +471,7 @@ impl ByteStream {
             }),
             timeout_label,
             progress: None,
-            max_collect: super::client::DEFAULT_MAX_ANSWER_SIZE,
+            max_collect: DEFAULT_MAX_ANSWER_SIZE,
             done: false,
         }
     }
@@ -649,12 +661,6 @@ impl ByteStream {
         }
     }
 
-    /// Decode the body as newline-delimited JSON, one `T` per line, with
-    /// memory bounded by the longest line.
-    pub fn ndjson<T: serde::de::DeserializeOwned>(self) -> super::ndjson::NdjsonStream<T> {
-        super::ndjson::NdjsonStream::new(self)
-    }
-
     /// Collect the whole body as UTF-8 text. Only for small bodies: the
     /// call's answer size cap applies, as to [`collect`](Self::collect).
     pub async fn text(self) -> Result<String> {
@@ -736,7 +742,7 @@ impl Stream for ByteStream {
         match this.chunks.as_mut().poll_next(cx) {
             Poll::Ready(Some(Err(e))) => {
                 // One error ends the stream: the connection is gone.
-                let e = super::request::transport(this.site.clone(), e, this.timeout_label);
+                let e = Error::from_reqwest(this.site.clone(), e, this.timeout_label);
                 this.end_with(e)
             }
             Poll::Ready(Some(Ok(b))) => {
@@ -783,6 +789,95 @@ impl Stream for ByteStream {
                 Poll::Pending
             }
         }
+    }
+}
+
+/// A download as a [`tokio::io::AsyncRead`] (and [`AsyncBufRead`]), from
+/// [`ByteStream::into_async_read`](ByteStream::into_async_read).
+///
+/// Errors of the stream come out as [`io::Error`]s that wrap the SDK's
+/// [`Error`] (get it back with `io::Error::into_inner` and `downcast`); a
+/// timeout has the kind [`io::ErrorKind::TimedOut`].
+pub struct ByteStreamReader {
+    stream: ByteStream,
+    chunk: Bytes,
+    done: bool,
+}
+
+impl std::fmt::Debug for ByteStreamReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ByteStreamReader")
+            .field("stream", &self.stream)
+            .field("buffered", &self.chunk.len())
+            .finish()
+    }
+}
+
+impl ByteStreamReader {
+    pub(crate) fn new(stream: ByteStream) -> Self {
+        ByteStreamReader {
+            stream,
+            chunk: Bytes::new(),
+            done: false,
+        }
+    }
+
+    /// Make sure a chunk is buffered, unless the stream has ended.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.chunk.is_empty() && !self.done {
+            match Pin::new(&mut self.stream).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(c))) => self.chunk = c,
+                Poll::Ready(Some(Err(e))) => {
+                    self.done = true;
+                    return Poll::Ready(Err(to_io_error(e)));
+                }
+                Poll::Ready(None) => self.done = true,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn to_io_error(e: Error) -> io::Error {
+    match e {
+        Error::Io(io) => io,
+        e @ Error::Timeout { .. } => io::Error::new(io::ErrorKind::TimedOut, e),
+        e => io::Error::other(e),
+    }
+}
+
+impl AsyncRead for ByteStreamReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        match this.poll_fill(cx) {
+            Poll::Ready(Ok(())) => {}
+            other => return other,
+        }
+        let n = this.chunk.len().min(buf.remaining());
+        buf.put_slice(&this.chunk[..n]);
+        this.chunk.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncBufRead for ByteStreamReader {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.get_mut();
+        match this.poll_fill(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(&this.chunk[..])),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn consume(mut self: Pin<&mut Self>, amt: usize) {
+        let n = amt.min(self.chunk.len());
+        self.chunk.advance(n);
     }
 }
 

@@ -1,20 +1,22 @@
-//! The HTTP client shared by every generated service.
+//! The client: [`ClientBuilder`] (URL, credentials, timeouts, TLS,
+//! retries, limits), and every method of [`Client`] the runtime defines.
+//! The client is a handle on a transport (`super::transport`) and starts
+//! the requests (`super::request`) that generated code sends.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
+use super::body::DEFAULT_MAX_ANSWER_SIZE;
 use super::error::{Error, Result};
 use super::request::Request;
 use super::retry::RetryConfig;
 use super::spec::{ApiSpec, AuthSpec, OperationSpec};
-
-/// The `User-Agent` the SDK sends: `xo-sdk/VERSION`.
-///
-/// A caller-supplied `reqwest::Client` keeps its own user agent; set this
-/// one on it (`reqwest::ClientBuilder::user_agent`) to identify the SDK.
-pub const USER_AGENT: &str = concat!("xo-sdk/", env!("CARGO_PKG_VERSION"));
+use super::transport::{
+    Client, ClientInner, Credentials, HttpRecipe, Secret, TransferHttp, USER_AGENT, WireAuth,
+    configure_tls,
+};
 
 /// Environment variable read by [`Client::from_env_for`]: the server URL
 /// (`https://xo.example.com` or `https://xo.example.com/rest/v0`). Required.
@@ -37,146 +39,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default read-idle timeout: the longest wait for the next byte of an
 /// answer. It bounds a dead connection, not a long transfer.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// Default cap on an answer read into memory: 256 MiB.
-///
-/// The largest answers a big Xen Orchestra gives are whole collections with
-/// every field (`fields=*`). A VM object of xo-sim is 1.9 KiB of JSON (at
-/// most 2.0 KiB), of a real XO a few KiB, up to some 20 KiB with many
-/// snapshots, disks and `xenStoreData`: 10,000 VMs make 20 to 200 MiB. The
-/// cap leaves room for that and stops a broken or hostile answer long
-/// before it can exhaust memory. Beyond it, read collections as streams.
-/// See [`ClientBuilder::max_answer_size`].
-pub const DEFAULT_MAX_ANSWER_SIZE: u64 = 256 << 20;
-
-/// A secret string that never shows itself in `Debug` output (and has no
-/// `Display`).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wrap a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself. Only the runtime should call this, when it builds a
-    /// request.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-/// How the client authenticates.
-#[derive(Clone, Debug)]
-pub(crate) enum Credentials {
-    None,
-    Token(Secret),
-    Basic { user: String, password: Secret },
-}
-
-/// Credentials in their wire form, computed once per client.
-#[derive(Clone)]
-pub(crate) enum WireAuth {
-    None,
-    /// A header; its value is marked sensitive so that reqwest and hyper
-    /// never print it.
-    Header(HeaderName, HeaderValue),
-    /// A query parameter carrying the token.
-    Query(&'static str, Secret),
-}
-
-pub(crate) struct ClientInner {
-    pub(crate) http: reqwest::Client,
-    /// Base URL without trailing slash, e.g. `https://xo.example.com/rest/v0`.
-    pub(crate) base_url: reqwest::Url,
-    pub(crate) api: &'static ApiSpec,
-    pub(crate) credentials: Credentials,
-    pub(crate) auth: WireAuth,
-    pub(crate) retry: RetryConfig,
-    /// How reqwest timeouts are labelled in [`Error::Timeout`]: our own
-    /// client only has connect and read-idle timeouts, a caller-supplied
-    /// one may have anything.
-    pub(crate) timeout_label: &'static str,
-    /// The read-idle timeout the runtime enforces itself on requests with a
-    /// raw body (see [`ClientInner::transfer_http`]); `None` for a
-    /// caller-supplied client, whose own settings apply.
-    pub(crate) idle_timeout: Option<Duration>,
-    /// The largest answer read into memory (see
-    /// [`ClientBuilder::max_answer_size`]).
-    pub(crate) max_answer_size: u64,
-    transfer: TransferHttp,
-}
-
-/// The HTTP client of requests with a raw body (uploads).
-///
-/// reqwest's read timeout runs from the moment a request is sent until its
-/// answer's head arrives: it would end any upload that lasts longer than
-/// the timeout, however fast the bytes flow. Uploads therefore go through a
-/// second client without it, built on first use with the same settings,
-/// and the runtime enforces the idle timeout itself (no upload progress,
-/// then no answer, for that long).
-enum TransferHttp {
-    /// A caller-supplied client: used for uploads too.
-    Same,
-    /// Built from the recipe on first use.
-    Lazy {
-        recipe: HttpRecipe,
-        client: OnceLock<std::result::Result<reqwest::Client, String>>,
-    },
-}
-
-/// What it takes to build the SDK's own `reqwest::Client`.
-struct HttpRecipe {
-    connect_timeout: Option<Duration>,
-    root_pems: Vec<Vec<u8>>,
-    accept_invalid_certs: bool,
-}
-
-impl HttpRecipe {
-    fn build(&self, read_timeout: Option<Duration>) -> Result<reqwest::Client> {
-        let mut b = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            // Redirects are followed by the send loop, which keeps them
-            // same-origin and re-sends the body and credentials itself.
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(t) = self.connect_timeout {
-            b = b.connect_timeout(t);
-        }
-        if let Some(t) = read_timeout {
-            b = b.read_timeout(t);
-        }
-        b = configure_tls(b, &self.root_pems, self.accept_invalid_certs)?;
-        b.build()
-            .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))
-    }
-}
-
-impl ClientInner {
-    /// The client for requests with a raw body: without reqwest's read
-    /// timeout (see [`TransferHttp`]).
-    pub(crate) fn transfer_http(&self) -> Result<&reqwest::Client> {
-        match &self.transfer {
-            TransferHttp::Same => Ok(&self.http),
-            TransferHttp::Lazy { recipe, client } => client
-                .get_or_init(|| recipe.build(None).map_err(|e| e.to_string()))
-                .as_ref()
-                .map_err(|e| Error::Config(e.clone())),
-        }
-    }
-}
-
-/// An API client: cheap to clone (one `Arc`), `Send + Sync`.
-#[derive(Clone)]
-pub struct Client {
-    pub(crate) inner: Arc<ClientInner>,
-}
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -487,55 +349,6 @@ pub fn http_client_builder() -> Result<reqwest::ClientBuilder> {
         .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
         .read_timeout(DEFAULT_READ_TIMEOUT);
     configure_tls(b, &[], false)
-}
-
-#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
-fn configure_tls(
-    b: reqwest::ClientBuilder,
-    pems: &[Vec<u8>],
-    accept_invalid_certs: bool,
-) -> Result<reqwest::ClientBuilder> {
-    let mut roots = Vec::new();
-    for pem in pems {
-        roots.extend(super::tls::parse_pem_certificates(pem)?);
-    }
-    let config = super::tls::client_config(roots, accept_invalid_certs)?;
-    Ok(b.tls_backend_preconfigured(config))
-}
-
-#[cfg(feature = "native-tls")]
-fn configure_tls(
-    mut b: reqwest::ClientBuilder,
-    pems: &[Vec<u8>],
-    accept_invalid_certs: bool,
-) -> Result<reqwest::ClientBuilder> {
-    for pem in pems {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| Error::Config(format!("invalid PEM certificate: {e}")))?;
-        if certs.is_empty() {
-            return Err(Error::Config("no certificate found in the PEM data".into()));
-        }
-        b = b.tls_certs_merge(certs);
-    }
-    if accept_invalid_certs {
-        b = b.tls_danger_accept_invalid_certs(true);
-    }
-    Ok(b)
-}
-
-#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
-fn configure_tls(
-    b: reqwest::ClientBuilder,
-    pems: &[Vec<u8>],
-    accept_invalid_certs: bool,
-) -> Result<reqwest::ClientBuilder> {
-    if !pems.is_empty() || accept_invalid_certs {
-        return Err(Error::Config(
-            "TLS settings given, but xo-sdk was built without the `rustls` or `native-tls` feature"
-                .into(),
-        ));
-    }
-    Ok(b)
 }
 
 /// The URL without any user or password in it (they are refused by

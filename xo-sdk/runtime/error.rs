@@ -218,6 +218,31 @@ fn fmt_chain(e: &reqwest::Error) -> String {
 }
 
 impl Error {
+    /// Map a reqwest error. The URL is stripped: it carries path parameter
+    /// values and, for query-token APIs, the token. `timeout_label` names
+    /// the timeout that is not a connect timeout (see `ClientInner`).
+    pub(crate) fn from_reqwest(
+        site: CallSite,
+        e: reqwest::Error,
+        timeout_label: &'static str,
+    ) -> Error {
+        if e.is_timeout() {
+            Error::Timeout {
+                site,
+                what: if e.is_connect() {
+                    "connect"
+                } else {
+                    timeout_label
+                },
+            }
+        } else {
+            Error::Transport {
+                site,
+                source: e.without_url(),
+            }
+        }
+    }
+
     /// The HTTP status, for API errors.
     pub fn status(&self) -> Option<u16> {
         match self {

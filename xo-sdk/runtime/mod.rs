@@ -35,6 +35,16 @@
 //!   events for responses, failures, retries and redirects. Never a URL,
 //!   a parameter value or a credential.
 
+// Layers, bottom first; a module uses only modules of the layers below it
+// (`scripts/layers.py` checks that there is no cycle, and ARCHITECTURE.md
+// has one line per module):
+//   spec, wire, object, scalar   encoding and the API description as data
+//   error, retry                 the error type; the retry rules
+//   tls, transfer                TLS set-up; progress, upload watchdog, temp files
+//   body                         request bodies, response byte streams
+//   ndjson, transport            NDJSON decoding; connection and send loop
+//   request                      one call: arguments checked, encoded, decoded
+//   client                       ClientBuilder and the methods of `Client`
 mod body;
 mod client;
 mod error;
@@ -47,24 +57,26 @@ mod spec;
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 mod tls;
 mod transfer;
+mod transport;
 pub mod wire;
 
-pub use body::{Body, ByteStream};
+pub use body::{Body, ByteStream, ByteStreamReader, DEFAULT_MAX_ANSWER_SIZE};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ANSWER_SIZE, DEFAULT_READ_TIMEOUT,
-    ENV_CA_CERT, ENV_INSECURE, ENV_TOKEN, ENV_URL, Secret, USER_AGENT, http_client_builder,
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, ENV_CA_CERT, ENV_INSECURE,
+    ENV_TOKEN, ENV_URL, http_client_builder,
 };
 pub use error::{ApiError, CallSite, Error, Result, default_code_for_status};
 pub use ndjson::{MAX_LINE as NDJSON_MAX_LINE, NdjsonStream};
 pub use object::{Field, Href, Id};
 pub use request::{RawResponse, Request};
-pub(crate) use request::{last_segment, percent_decode};
 pub use retry::{CallOptions, RetryConfig};
 pub use spec::{
     ApiSpec, AuthSpec, Backoff, ErrorPolicy, HttpMethod, IdempotencySpec, OperationSpec,
     RequestBodyKind, ResponseKind,
 };
-pub use transfer::{ByteStreamReader, Progress};
+pub use transfer::Progress;
+pub use transport::{Client, Secret, USER_AGENT};
+pub(crate) use wire::{last_segment, percent_decode};
 
 // Re-exported so generated code (and scratch crates that contain only
 // generated code) need no direct serde/serde_json dependency.

@@ -35,6 +35,16 @@ pub struct NdjsonStream<T> {
     _item: PhantomData<fn() -> T>,
 }
 
+// The NDJSON view of a byte stream is defined here, with the decoder, so
+// that the byte stream knows nothing of the formats read from it.
+impl ByteStream {
+    /// Decode the body as newline-delimited JSON, one `T` per line, with
+    /// memory bounded by the longest line.
+    pub fn ndjson<T: DeserializeOwned>(self) -> NdjsonStream<T> {
+        NdjsonStream::new(self)
+    }
+}
+
 impl<T> std::fmt::Debug for NdjsonStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NdjsonStream")

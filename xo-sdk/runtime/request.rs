@@ -1,31 +1,22 @@
-//! Building one request from an [`OperationSpec`] and the caller's arguments,
-//! sending it (following same-origin redirects and retrying what is safe to
-//! retry), and turning the answer into a value or an [`Error`].
-
-use std::time::{Duration, Instant, SystemTime};
+//! Building one request from an [`OperationSpec`] and the caller's arguments
+//! (everything checked and encoded before a byte is sent), handing it to the
+//! transport (`super::transport`, which follows same-origin redirects and
+//! retries what is safe to retry), and turning the answer into a value or an
+//! [`Error`].
 
 use bytes::Bytes;
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tracing::{Instrument, field};
 
 use super::body::{Body, ByteStream, OutgoingBody};
-use super::client::{Client, ClientInner, WireAuth};
-use super::error::{ApiError, CallSite, Error, Result, default_code_for_status};
+use super::error::{CallSite, Error, Result};
 use super::object::Id;
-use super::retry::{self, CallOptions, Failure, RetryConfig};
+use super::retry::{self, CallOptions};
 use super::scalar;
 use super::spec::{OperationSpec, RequestBodyKind};
+use super::transport::{self, Call, Client, Prepared, Reply, Want, WireAuth, static_header_value};
 use super::wire;
-
-/// Most redirects followed by one call (XO needs one, for `/users/me`).
-const MAX_REDIRECTS: u32 = 5;
-
-/// Most bytes of an error body read into memory: enough for any real error
-/// document, and a misbehaving proxy cannot make the client buffer a
-/// gigabyte just to report a 502.
-const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// One request under construction. Generated builders fill it in and send it.
 pub struct Request {
@@ -66,52 +57,6 @@ impl std::fmt::Debug for Request {
             .field("options", &self.options)
             .finish()
     }
-}
-
-/// What one call needs to send every attempt.
-struct Prepared {
-    method: reqwest::Method,
-    url: reqwest::Url,
-    /// The first attempt's headers; later attempts rebuild them.
-    headers: Option<HeaderMap>,
-    body: OutgoingBody,
-    content_type: Option<HeaderValue>,
-    /// One key per logical call, reused by every attempt.
-    idempotency_key: Option<HeaderValue>,
-}
-
-/// A header value from static text without copying it, if it is valid.
-fn static_header_value(value: &'static str) -> Option<HeaderValue> {
-    // `from_static` panics on invalid input; check first (the text comes
-    // from generated tables, but a bad DADL must not crash the caller).
-    let valid = value
-        .bytes()
-        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
-    valid.then(|| HeaderValue::from_static(value))
-}
-
-/// What the caller wants of a successful answer.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Want {
-    /// The body, read in full inside the retry loop and the total timeout.
-    Body,
-    /// The body with the status and headers.
-    Full,
-    /// The response left as a stream for the caller.
-    Stream,
-}
-
-/// A successful answer.
-enum Reply {
-    Bytes(Bytes),
-    Full {
-        status: u16,
-        headers: HeaderMap,
-        body: Bytes,
-    },
-    /// The response, and the read-idle timeout the runtime must enforce
-    /// on its body itself (the answer to an upload).
-    Stream(reqwest::Response, Option<Duration>),
 }
 
 impl Request {
@@ -356,104 +301,42 @@ impl Request {
             method: self.spec.method.to_reqwest(),
             url,
             headers: None,
+            // Nothing reads the caller's headers after this: the request
+            // is consumed by the send.
+            extra_headers: std::mem::take(&mut self.headers),
             body,
             content_type,
             idempotency_key,
         };
-        prepared.headers = Some(self.build_headers(&prepared)?);
+        let first = prepared.build_headers(self.spec, &self.site(), &inner.auth)?;
+        prepared.headers = Some(first);
         Ok(prepared)
     }
 
-    /// The headers of one attempt. Built again for a retry or redirect
-    /// rather than cloned for every call: most calls make one attempt.
-    fn build_headers(&self, p: &Prepared) -> Result<HeaderMap> {
-        let mut headers = HeaderMap::with_capacity(8);
-        for (name, value) in self.spec.default_headers {
-            // The body kind decides Content-Type; the DADL default is JSON.
-            if name.eq_ignore_ascii_case("content-type") {
-                continue;
-            }
-            let (Ok(n), Some(v)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                static_header_value(value),
-            ) else {
-                return Err(self.invalid(*name, "invalid default header in the API description"));
-            };
-            headers.insert(n, v);
-        }
-        for (name, value) in &self.headers {
-            headers.insert(name.clone(), value.clone());
-        }
-        if let (Some(idem), Some(key)) = (self.spec.idempotency, &p.idempotency_key) {
-            let name = HeaderName::from_bytes(idem.header.as_bytes())
-                .map_err(|_| self.invalid(idem.header, "invalid idempotency header name"))?;
-            headers.insert(name, key.clone());
-        }
-        // Credentials last, so that no caller header can replace them or
-        // add a second mechanism next to them.
-        if let WireAuth::Header(name, value) = &self.client.inner.auth {
-            headers.remove(header::AUTHORIZATION);
-            headers.remove(header::COOKIE);
-            headers.insert(name.clone(), value.clone());
-        }
-        if let Some(ct) = &p.content_type {
-            headers.insert(header::CONTENT_TYPE, ct.clone());
-        }
-        Ok(headers)
-    }
-
-    /// Prepare, send (with redirects and retries) under the call's span and
-    /// total timeout.
+    /// Prepare, then send (with redirects and retries) under the call's
+    /// span and total timeout.
     async fn dispatch(
         mut self,
         want: Want,
     ) -> Result<(Reply, CallSite, Option<tokio::time::Instant>)> {
         let prepared = self.prepare()?;
         let site = self.site();
-        let spec = self.spec;
         let inner = &*self.client.inner;
-        let retry = self
-            .options
-            .retry
-            .clone()
-            .unwrap_or_else(|| inner.retry.clone());
-        // Only names and templates: ids in the path and query may be
-        // sensitive, and for query-token APIs the URL holds the token.
-        let span = tracing::debug_span!(
-            "api_call",
-            tool = spec.tool,
-            method = spec.method.as_str(),
-            path = spec.path,
-            status = field::Empty,
-            attempt = field::Empty,
-            elapsed_ms = field::Empty,
-        );
-        let started = Instant::now();
-        let deadline = self
-            .options
-            .timeout
-            .map(|t| tokio::time::Instant::now() + t);
-        let work = send_loop(&self, inner, spec, &site, prepared, &retry, want, &span);
-        let result = match deadline {
-            Some(d) => match tokio::time::timeout_at(d, work)
-                .instrument(span.clone())
-                .await
-            {
-                Ok(r) => r,
-                Err(_) => Err(Error::Timeout {
-                    site: site.clone(),
-                    what: "total",
-                }),
-            },
-            None => work.instrument(span.clone()).await,
+        let call = Call {
+            inner,
+            spec: self.spec,
+            site: site.clone(),
+            retry: self
+                .options
+                .retry
+                .clone()
+                .unwrap_or_else(|| inner.retry.clone()),
+            want,
+            max_answer_size: self.max_answer_size(),
+            timeout: self.options.timeout,
         };
-        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        span.record("elapsed_ms", elapsed_ms);
-        match &result {
-            Ok(_) => tracing::debug!(parent: &span, elapsed_ms, "call succeeded"),
-            Err(e) => tracing::debug!(parent: &span, elapsed_ms, error = %e, "call failed"),
-        }
-        result.map(|reply| (reply, site, deadline))
+        let (reply, deadline) = transport::send(call, prepared).await?;
+        Ok((reply, site, deadline))
     }
 
     /// Send the request and decode a JSON answer (`null` for an empty body).
@@ -531,279 +414,6 @@ fn internal(site: CallSite) -> Error {
     }
 }
 
-/// Send attempts until one succeeds, fails for good, or the retry budget is
-/// spent. Redirects do not use the retry budget; they have their own limit.
-#[allow(clippy::too_many_arguments)] // one private call site
-async fn send_loop(
-    req: &Request,
-    inner: &ClientInner,
-    spec: &'static OperationSpec,
-    site: &CallSite,
-    mut p: Prepared,
-    retry: &RetryConfig,
-    want: Want,
-    span: &tracing::Span,
-) -> Result<Reply> {
-    let max_retries = retry.retries_for(spec.errors);
-    let mut retries = 0u32;
-    let mut redirects = 0u32;
-    let mut attempt = 0u32;
-    loop {
-        attempt += 1;
-        span.record("attempt", attempt);
-        let headers = match p.headers.take() {
-            Some(h) => h,
-            None => req.build_headers(&p)?,
-        };
-        let mut request = reqwest::Request::new(p.method.clone(), p.url.clone());
-        *request.headers_mut() = headers;
-        // An upload goes through the transfer client, under the runtime's
-        // own idle watchdog (see `ClientInner::transfer_http`).
-        let upload = p.body.attach(&mut request);
-        let (http, idle) = match &upload {
-            Some(_) => (inner.transfer_http()?, inner.idle_timeout),
-            None => (&inner.http, None),
-        };
-        let outcome = match (&upload, idle) {
-            (Some(activity), Some(t)) => {
-                let exec = std::pin::pin!(http.execute(request));
-                let watchdog = std::pin::pin!(activity.idle(t));
-                match futures::future::select(exec, watchdog).await {
-                    futures::future::Either::Left((r, _)) => r,
-                    // A timeout is never retried.
-                    futures::future::Either::Right((what, _)) => {
-                        return Err(Error::Timeout {
-                            site: site.clone(),
-                            what,
-                        });
-                    }
-                }
-            }
-            _ => http.execute(request).await,
-        };
-        let (failure, err, retry_after) = match outcome {
-            Err(e) => {
-                if let Some(local) = upload.as_ref().and_then(|a| a.take_failure()) {
-                    // The body's own source failed (or did not match its
-                    // length): that, not the aborted request, is the error.
-                    return Err(local.into_error(site.clone()));
-                }
-                let failure = classify(&e);
-                tracing::debug!(attempt, ?failure, "request failed");
-                (
-                    failure,
-                    transport(site.clone(), e, inner.timeout_label),
-                    None,
-                )
-            }
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                span.record("status", status);
-                tracing::debug!(attempt, status, "response");
-                if matches!(status, 307 | 308) {
-                    let redirect_err = |reason| Error::Redirect {
-                        site: site.clone(),
-                        status,
-                        reason,
-                    };
-                    redirects += 1;
-                    if redirects > MAX_REDIRECTS {
-                        return Err(redirect_err("too many redirects"));
-                    }
-                    if !p.body.can_send_again() {
-                        return Err(redirect_err(
-                            "a streaming request body cannot be sent twice",
-                        ));
-                    }
-                    p.url = redirect_target(&p.url, &resp, &inner.auth).map_err(redirect_err)?;
-                    tracing::debug!(attempt, status, "following same-origin redirect");
-                    continue;
-                }
-                if status < 300 {
-                    let kept = match want {
-                        Want::Stream => return Ok(Reply::Stream(resp, idle)),
-                        Want::Full => Some(resp.headers().clone()),
-                        Want::Body => None,
-                    };
-                    let cap = req.max_answer_size();
-                    match read_body(resp, idle, inner.timeout_label, cap).await {
-                        Ok(body) => {
-                            return Ok(match kept {
-                                Some(headers) => Reply::Full {
-                                    status,
-                                    headers,
-                                    body,
-                                },
-                                None => Reply::Bytes(body),
-                            });
-                        }
-                        Err(BodyError::Transport(e)) => {
-                            // The server answered, so it has processed the
-                            // request: this is never `NotSent`.
-                            let failure = match classify(&e) {
-                                Failure::NotSent => Failure::Broken,
-                                f => f,
-                            };
-                            tracing::debug!(attempt, ?failure, "reading the answer failed");
-                            (
-                                failure,
-                                transport(site.clone(), e, inner.timeout_label),
-                                None,
-                            )
-                        }
-                        Err(BodyError::Idle(what)) => {
-                            return Err(Error::Timeout {
-                                site: site.clone(),
-                                what,
-                            });
-                        }
-                        Err(BodyError::TooLarge { declared }) => {
-                            // Never retried: the same answer would come again.
-                            return Err(Error::AnswerTooLarge {
-                                site: site.clone(),
-                                limit: cap,
-                                declared,
-                            });
-                        }
-                    }
-                } else {
-                    let retry_after = retry_after_of(&resp, spec);
-                    let err = api_error(resp, site.clone(), spec, retry_after, idle).await;
-                    (Failure::Status(status), err, retry_after)
-                }
-            }
-        };
-        if retries >= max_retries
-            || !retry::is_retryable(
-                retry,
-                spec,
-                p.idempotency_key.is_some(),
-                failure,
-                retry_after.is_some(),
-            )
-            || !p.body.can_send_again()
-        {
-            return Err(err);
-        }
-        let delay = match retry_after {
-            // The server wants a longer pause than we are willing to sit
-            // through: let the caller decide (the error carries the value).
-            Some(d) if d > retry.max_retry_after_value() => return Err(err),
-            Some(d) => d,
-            None => retry.backoff(spec.errors, retries + 1),
-        };
-        retries += 1;
-        tracing::debug!(
-            attempt,
-            retry = retries,
-            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            error = %err,
-            "retrying"
-        );
-        tokio::time::sleep(delay).await;
-    }
-}
-
-/// Classify a reqwest error for the retry rules.
-fn classify(e: &reqwest::Error) -> Failure {
-    if e.is_builder() || e.is_redirect() || is_tls_rejection(e) {
-        Failure::Permanent
-    } else if e.is_connect() {
-        // A connect timeout is a connect error too: nothing was sent.
-        Failure::NotSent
-    } else if e.is_timeout() {
-        Failure::Timeout
-    } else {
-        Failure::Broken
-    }
-}
-
-/// Whether the TLS handshake rejected the server (unknown CA, wrong name,
-/// expired certificate): asking again gets the same answer, so retrying
-/// would only delay the error a user most needs to see (self-signed
-/// appliances). rustls reports it as an `InvalidData` I/O error; other TLS
-/// stacks are recognised by their message.
-fn is_tls_rejection(e: &reqwest::Error) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::InvalidData {
-                return true;
-            }
-        }
-        if err.to_string().to_ascii_lowercase().contains("certificate") {
-            return true;
-        }
-        cur = err.source();
-    }
-    false
-}
-
-/// The target of a 307/308, if it may be followed: same origin (scheme, host
-/// and port) as the URL that was redirected. Credentials are re-attached by
-/// the send loop, so they never reach another origin.
-fn redirect_target(
-    current: &reqwest::Url,
-    resp: &reqwest::Response,
-    auth: &WireAuth,
-) -> std::result::Result<reqwest::Url, &'static str> {
-    let location = resp
-        .headers()
-        .get(header::LOCATION)
-        .ok_or("no Location header")?
-        .to_str()
-        .map_err(|_| "Location is not valid text")?;
-    let mut target = current
-        .join(location)
-        .map_err(|_| "Location is not a valid URL")?;
-    if target.origin() != current.origin() {
-        return Err("cross-origin target");
-    }
-    target.set_fragment(None);
-    if let WireAuth::Query(param, token) = auth {
-        if !target.query_pairs().any(|(k, _)| k == *param) {
-            let extra = wire::encode_query(&[(param, token.expose().to_owned())]);
-            let q = match target.query() {
-                Some(q) if !q.is_empty() => format!("{q}&{extra}"),
-                _ => extra,
-            };
-            target.set_query(Some(&q));
-        }
-    }
-    Ok(target)
-}
-
-/// The pause the server asked for, from `Retry-After` or the policy's own
-/// header.
-fn retry_after_of(resp: &reqwest::Response, spec: &OperationSpec) -> Option<Duration> {
-    let name = spec.errors.retry_after_header.unwrap_or("retry-after");
-    let value = resp
-        .headers()
-        .get(name)
-        .or_else(|| resp.headers().get(header::RETRY_AFTER))?;
-    retry::parse_retry_after(value.to_str().ok()?, SystemTime::now())
-}
-
-/// Map a reqwest error. The URL is stripped: it carries path parameter
-/// values and, for query-token APIs, the token.
-pub(crate) fn transport(site: CallSite, e: reqwest::Error, timeout_label: &'static str) -> Error {
-    if e.is_timeout() {
-        Error::Timeout {
-            site,
-            what: if e.is_connect() {
-                "connect"
-            } else {
-                timeout_label
-            },
-        }
-    } else {
-        Error::Transport {
-            site,
-            source: e.without_url(),
-        }
-    }
-}
-
 /// Decode JSON, treating an empty body as `null`.
 pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8], site: &CallSite) -> Result<T> {
     let slice: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -817,158 +427,6 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8], site: &CallSite) ->
         reason: wire::bound(e.to_string()),
         excerpt: wire::excerpt(bytes),
     })
-}
-
-/// Why reading a successful answer failed.
-enum BodyError {
-    Transport(reqwest::Error),
-    /// The runtime's own read-idle timeout (answers to uploads).
-    Idle(&'static str),
-    /// The answer is larger than the cap (with its `Content-Length`).
-    TooLarge {
-        declared: Option<u64>,
-    },
-}
-
-/// One chunk of an answer, under the runtime's read-idle timeout when it
-/// enforces one itself (answers to uploads; otherwise reqwest's applies).
-async fn next_chunk(
-    resp: &mut reqwest::Response,
-    idle: Option<Duration>,
-    label: &'static str,
-) -> std::result::Result<Option<Bytes>, BodyError> {
-    match idle {
-        None => resp.chunk().await.map_err(BodyError::Transport),
-        Some(t) => match tokio::time::timeout(t, resp.chunk()).await {
-            Ok(r) => r.map_err(BodyError::Transport),
-            Err(_) => Err(BodyError::Idle(label)),
-        },
-    }
-}
-
-/// Read a whole (successful) answer of at most `cap` bytes: an announced
-/// length over the cap is refused before reading, and reading stops at the
-/// first chunk that would pass it (the response is dropped, which closes
-/// the connection). Memory: the cap plus one network chunk.
-async fn read_body(
-    mut resp: reqwest::Response,
-    idle: Option<Duration>,
-    label: &'static str,
-    cap: u64,
-) -> std::result::Result<Bytes, BodyError> {
-    let declared = resp.content_length();
-    if declared.is_some_and(|n| n > cap) {
-        return Err(BodyError::TooLarge { declared });
-    }
-    let mut received: u64 = 0;
-    // The common small answer is one chunk, returned as it is; a second
-    // chunk starts the buffer.
-    let mut first: Option<Bytes> = None;
-    let mut rest: Vec<u8> = Vec::new();
-    while let Some(chunk) = next_chunk(&mut resp, idle, label).await? {
-        received += chunk.len() as u64;
-        if received > cap {
-            return Err(BodyError::TooLarge { declared });
-        }
-        if first.is_none() && rest.is_empty() {
-            first = Some(chunk);
-            continue;
-        }
-        if let Some(f) = first.take() {
-            let want = super::body::initial_capacity(declared, cap).max(f.len() + chunk.len());
-            rest.reserve(want);
-            rest.extend_from_slice(&f);
-        }
-        rest.extend_from_slice(&chunk);
-    }
-    Ok(match first {
-        Some(f) => f,
-        None => Bytes::from(rest),
-    })
-}
-
-/// Read at most [`MAX_ERROR_BODY`] bytes of an error answer. A failure
-/// while reading just shortens the body: the status is what matters.
-async fn read_bounded(mut resp: reqwest::Response, idle: Option<Duration>) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = next_chunk(&mut resp, idle, "read idle").await {
-        let room = MAX_ERROR_BODY - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= MAX_ERROR_BODY {
-            break;
-        }
-    }
-    body
-}
-
-async fn api_error(
-    resp: reqwest::Response,
-    site: CallSite,
-    spec: &OperationSpec,
-    retry_after: Option<Duration>,
-    idle: Option<Duration>,
-) -> Error {
-    let status = resp.status().as_u16();
-    let body = read_bounded(resp, idle).await;
-    let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
-    let policy = spec.errors;
-    let code = policy
-        .status_map
-        .iter()
-        .find(|(s, _)| *s == status)
-        .map(|(_, c)| (*c).to_owned())
-        .unwrap_or_else(|| default_code_for_status(status).to_owned());
-    // The server's own code at the DADL `code_path` (XO: `$.data.code`,
-    // e.g. the XAPI code), when it is text or a number.
-    let server_code = json
-        .as_ref()
-        .zip(policy.code_path)
-        .and_then(|(v, p)| wire::json_path(v, p))
-        .and_then(|c| match c {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
-    let (message, data) = match &json {
-        Some(v) => {
-            // The DADL path first; then the usual `message`/`error`
-            // members, since a description's path is often a guess (XO's
-            // upstream DADL says `$.message`, XO sends `error`).
-            let message = policy
-                .message_path
-                .and_then(|p| wire::json_path(v, p))
-                .or_else(|| v.get("message"))
-                .or_else(|| v.get("error"))
-                .or_else(|| v.is_string().then_some(v))
-                .map(|m| match m {
-                    // Text is cut at 1 KiB; a structured message (XO's
-                    // field errors) is kept whole, within the 64 KiB of
-                    // the error body.
-                    serde_json::Value::String(text) => {
-                        serde_json::Value::String(wire::bounded_text(text))
-                    }
-                    other => other.clone(),
-                });
-            let data = v.get("data").cloned();
-            (message, data)
-        }
-        None => {
-            let text = wire::excerpt(&body);
-            (
-                (!text.trim().is_empty()).then_some(serde_json::Value::String(text)),
-                None,
-            )
-        }
-    };
-    Error::Api(Box::new(ApiError {
-        status,
-        code,
-        server_code,
-        message,
-        data,
-        site,
-        retry_after,
-    }))
 }
 
 /// The id an answer gives to an object it created: `{"id": "…"}` or a bare
@@ -985,36 +443,7 @@ fn created_id(response: &RawResponse) -> Option<String> {
             _ => {}
         }
     }
-    response.header("location").and_then(last_segment)
-}
-
-/// The last path segment of a URL or path, percent-decoded.
-pub(crate) fn last_segment(location: &str) -> Option<String> {
-    let path = location.split(['?', '#']).next().unwrap_or_default();
-    let segment = path.trim_end_matches('/').rsplit('/').next()?;
-    if segment.is_empty() {
-        return None;
-    }
-    percent_decode(segment)
-}
-
-/// Percent-decode `s`; `None` on a bad escape or invalid UTF-8.
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let text = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(text, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    response.header("location").and_then(wire::last_segment)
 }
 
 /// A complete successful answer (see [`Request::send_response`]).

@@ -1,7 +1,8 @@
 //! The machinery of binary transfers: progress reports, reading an
 //! `AsyncRead` in chunks, the instrumented upload stream with its idle
-//! watchdog, the `AsyncRead` view of a download, and the temporary file
-//! behind [`ByteStream::save_to`](super::ByteStream::save_to).
+//! watchdog, and the temporary file behind
+//! [`ByteStream::save_to`](super::ByteStream::save_to). It sits below the
+//! bodies (`super::body`) that are built from it and knows nothing of them.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -11,11 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use futures::Stream;
-use tokio::io::{AsyncBufRead, AsyncRead, AsyncReadExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::body::ByteStream;
 use super::error::{CallSite, Error};
 
 /// Size of one read of an upload source (file or `AsyncRead`), and of one
@@ -320,95 +320,6 @@ impl Stream for Upload {
                 }
             }
         }
-    }
-}
-
-/// A download as a [`tokio::io::AsyncRead`] (and [`AsyncBufRead`]), from
-/// [`ByteStream::into_async_read`](super::ByteStream::into_async_read).
-///
-/// Errors of the stream come out as [`io::Error`]s that wrap the SDK's
-/// [`Error`] (get it back with `io::Error::into_inner` and `downcast`); a
-/// timeout has the kind [`io::ErrorKind::TimedOut`].
-pub struct ByteStreamReader {
-    stream: ByteStream,
-    chunk: Bytes,
-    done: bool,
-}
-
-impl std::fmt::Debug for ByteStreamReader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ByteStreamReader")
-            .field("stream", &self.stream)
-            .field("buffered", &self.chunk.len())
-            .finish()
-    }
-}
-
-impl ByteStreamReader {
-    pub(crate) fn new(stream: ByteStream) -> Self {
-        ByteStreamReader {
-            stream,
-            chunk: Bytes::new(),
-            done: false,
-        }
-    }
-
-    /// Make sure a chunk is buffered, unless the stream has ended.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while self.chunk.is_empty() && !self.done {
-            match Pin::new(&mut self.stream).poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(c))) => self.chunk = c,
-                Poll::Ready(Some(Err(e))) => {
-                    self.done = true;
-                    return Poll::Ready(Err(to_io_error(e)));
-                }
-                Poll::Ready(None) => self.done = true,
-            }
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-fn to_io_error(e: Error) -> io::Error {
-    match e {
-        Error::Io(io) => io,
-        e @ Error::Timeout { .. } => io::Error::new(io::ErrorKind::TimedOut, e),
-        e => io::Error::other(e),
-    }
-}
-
-impl AsyncRead for ByteStreamReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        match this.poll_fill(cx) {
-            Poll::Ready(Ok(())) => {}
-            other => return other,
-        }
-        let n = this.chunk.len().min(buf.remaining());
-        buf.put_slice(&this.chunk[..n]);
-        this.chunk.advance(n);
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl AsyncBufRead for ByteStreamReader {
-    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        let this = self.get_mut();
-        match this.poll_fill(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(&this.chunk[..])),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    fn consume(mut self: Pin<&mut Self>, amt: usize) {
-        let n = amt.min(self.chunk.len());
-        self.chunk.advance(n);
     }
 }
 

@@ -7,17 +7,25 @@
 //! data in the API description and its overlay; the generator turns them
 //! into the trait implementations of this module. Nothing here lists tools.
 
+mod client;
 mod collection;
-pub mod events;
+pub mod event_stream;
 mod filter;
 #[doc(hidden)]
+#[cfg(feature = "conformance")]
 pub mod replay;
 mod task;
 mod transfer;
 
 pub use crate::types::{Compression, VdiFormat, VmExportFormat};
 pub use collection::{ByName, Collection, MarkdownTable, ObjectStream, Typed};
-pub use events::{Change, Event, EventStream, EventStreamBuilder, Reconnected};
+/// The event stream's module under its former name, `xo::events`, kept so
+/// that code written against that path still compiles. Not to be confused
+/// with the generated service of XO's `/events` operations,
+/// [`crate::events`].
+#[doc(hidden)]
+pub use event_stream as events;
+pub use event_stream::{Change, Event, EventStream, EventStreamBuilder, Reconnected};
 pub use filter::{Cmp, Filter};
 pub use task::{
     Action, FinishedTask, SyncOutcome, Task, TaskChanges, TaskError, TaskEvent, TaskFailure,

@@ -676,21 +676,6 @@ impl UpdatesState {
     }
 }
 
-impl Client {
-    /// A handle on the task `id`: see [`Task`].
-    ///
-    /// ```no_run
-    /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
-    /// let done = client.task(xo_sdk::types::TaskId::new("0m1pa6y5k")).wait().await?;
-    /// println!("{}", done.status());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn task(&self, id: impl Into<TaskId>) -> Task {
-        Task::new(self, id)
-    }
-}
-
 fn get_task_site() -> CallSite {
     let spec = &crate::tasks::GET_TASK;
     CallSite {

@@ -287,6 +287,7 @@ pub static OPERATIONS: &[&::xo_sdk::runtime::OperationSpec] = &[
 /// For every operation (by DADL tool name), the check that decodes a
 /// recorded answer into its typed result as its `send()` does
 /// (conformance tests over recorded exchanges).
+#[cfg(feature = "conformance")]
 #[doc(hidden)]
 pub static ANSWERS: &[(&str, ::xo_sdk::xo::replay::Check)] = &[
     ("ping", ::xo_sdk::xo::replay::json::<self::types::Ping>),

@@ -203,27 +203,6 @@ pub struct EventStreamBuilder {
     idle_timeout: Option<Duration>,
 }
 
-impl Client {
-    /// Start setting up a subscription to XO's live object changes: see
-    /// [`EventStream`].
-    ///
-    /// ```no_run
-    /// # async fn demo(client: xo_sdk::Client) -> xo_sdk::Result<()> {
-    /// use xo_sdk::prelude::*;
-    /// let events = client
-    ///     .event_stream()
-    ///     .subscribe("host", [Host::POWER_STATE.name()])
-    ///     .open()
-    ///     .await?;
-    /// # let _ = events;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn event_stream(&self) -> EventStreamBuilder {
-        EventStream::builder(self)
-    }
-}
-
 impl EventStreamBuilder {
     /// Subscribe to `collection` (an XO type: `VM`, `VM-template`,
     /// `VM-snapshot`, `host`, `pool`, `SR`, `VDI`, `VBD`, `VIF`, `PIF`,
