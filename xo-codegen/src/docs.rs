@@ -324,9 +324,9 @@ pub fn builder(op: &Operation) -> String {
         RequestBody::Raw { content_type } => {
             s.push_str(&format!(" with a raw `{content_type}` body"))
         }
-        RequestBody::Form => {
-            s.push_str(" with an `application/x-www-form-urlencoded` body of the fields that were set")
-        }
+        RequestBody::Form => s.push_str(
+            " with an `application/x-www-form-urlencoded` body of the fields that were set",
+        ),
         RequestBody::Multipart => s.push_str(
             " with a `multipart/form-data` body of the parts that were set (file parts streamed)",
         ),

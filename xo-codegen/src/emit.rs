@@ -835,7 +835,10 @@ fn arg_type(
     let collect = quote!(#value.into_iter().map(::core::convert::Into::into).collect());
     let into = quote!(#value.into());
     if docs::is_file_part(p, body) {
-        return (quote!(impl ::core::convert::Into<#rt::FilePart>), Some(into));
+        return (
+            quote!(impl ::core::convert::Into<#rt::FilePart>),
+            Some(into),
+        );
     }
     if let Some(t) = &p.value_type {
         let t = type_tokens(t, &quote!(super::types::));

@@ -52,7 +52,11 @@ fn add_test(dadl: &Path, dir: &Path, name: &str) -> bool {
     std::fs::copy(&test, dir.join("tests").join(format!("{name}.rs"))).expect("copy test");
     let manifest = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).expect("read manifest");
-    let text = text.replacen("\n[workspace]", &format!("{TEST_DEPENDENCIES}\n[workspace]"), 1);
+    let text = text.replacen(
+        "\n[workspace]",
+        &format!("{TEST_DEPENDENCIES}\n[workspace]"),
+        1,
+    );
     std::fs::write(&manifest, text).expect("write manifest");
     true
 }

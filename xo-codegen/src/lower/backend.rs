@@ -69,7 +69,12 @@ fn url_variables(url: &str) -> std::result::Result<Vec<ir::BaseUrlVariable>, Str
             .map(|i| i + open + 1)
             .ok_or("unclosed `{` in base URL")?;
         let name = &rest[open + 1..close];
-        if name.is_empty() || name.contains('{') || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if name.is_empty()
+            || name.contains('{')
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(format!("malformed base URL variable `{{{name}}}`"));
         }
         if variables.iter().any(|v| v.name == name) {
@@ -289,7 +294,10 @@ mod tests {
         let v = url_variables("https://{tenant}.example.com:{port}/api/{api_version}").unwrap();
         let got: Vec<_> = v.iter().map(|v| (v.name.as_str(), v.place)).collect();
         use ir::UrlPlace::*;
-        assert_eq!(got, [("tenant", Host), ("port", Port), ("api_version", Path)]);
+        assert_eq!(
+            got,
+            [("tenant", Host), ("port", Port), ("api_version", Path)]
+        );
         assert!(url_variables("{scheme}://x").is_err());
         assert!(url_variables("https://x/{a}/{a}").is_err());
         assert!(url_variables("https://x/{a").is_err());

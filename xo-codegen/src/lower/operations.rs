@@ -155,7 +155,10 @@ fn params(cx: &Context, name: &str, tool: &Tool) -> Result<Vec<ir::Param>> {
 fn split_clashes(params: &mut [ir::Param]) {
     let mut places: HashMap<String, Vec<ir::Location>> = HashMap::new();
     for p in params.iter() {
-        places.entry(p.rust_name.clone()).or_default().push(p.location);
+        places
+            .entry(p.rust_name.clone())
+            .or_default()
+            .push(p.location);
     }
     for p in params.iter_mut() {
         let here = &places[&p.rust_name];
