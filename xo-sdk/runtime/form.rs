@@ -92,6 +92,15 @@ pub(crate) enum Field {
     File(String, FilePart),
 }
 
+impl Field {
+    /// The field's name (for `Debug` output, which shows no values).
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Field::Text(n, _) | Field::File(n, _) => n,
+        }
+    }
+}
+
 /// The text fields of one param's value (see the module docs), appended to
 /// `out` under `name`.
 pub(crate) fn flatten(name: &str, value: &serde_json::Value, out: &mut Vec<Field>) {
@@ -99,7 +108,9 @@ pub(crate) fn flatten(name: &str, value: &serde_json::Value, out: &mut Vec<Field
     match value {
         Value::Null => {}
         Value::String(s) => out.push(Field::Text(name.to_owned(), s.clone())),
-        Value::Bool(_) | Value::Number(_) => out.push(Field::Text(name.to_owned(), value.to_string())),
+        Value::Bool(_) | Value::Number(_) => {
+            out.push(Field::Text(name.to_owned(), value.to_string()))
+        }
         Value::Array(items) => {
             for item in items {
                 match item {
@@ -139,7 +150,9 @@ pub(crate) fn urlencoded(fields: &[Field]) -> String {
 fn encode_form_component(s: &str, out: &mut String) {
     for b in s.bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -150,7 +163,9 @@ fn encode_form_component(s: &str, out: &mut String) {
 /// `"`, CR and LF percent-encoded, as browsers send them (RFC 7578 §4.2,
 /// HTML's multipart serializer); other UTF-8 as it is.
 fn quoted(s: &str) -> String {
-    s.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// A fresh boundary: 32 random hex digits behind a fixed prefix.
@@ -169,8 +184,12 @@ pub(crate) fn multipart(fields: Vec<Field>) -> Result<(Body, String), String> {
         Field::Text(n, v) => n.contains(&boundary) || v.contains(&boundary),
         Field::File(n, p) => {
             n.contains(&boundary)
-                || p.file_name.as_deref().is_some_and(|f| f.contains(&boundary))
-                || p.content_type.as_deref().is_some_and(|c| c.contains(&boundary))
+                || p.file_name
+                    .as_deref()
+                    .is_some_and(|f| f.contains(&boundary))
+                || p.content_type
+                    .as_deref()
+                    .is_some_and(|c| c.contains(&boundary))
         }
     }) {
         boundary = new_boundary();
@@ -183,15 +202,23 @@ pub(crate) fn multipart(fields: Vec<Field>) -> Result<(Body, String), String> {
         match field {
             Field::Text(name, value) => {
                 text.extend_from_slice(
-                    format!("Content-Disposition: form-data; name=\"{}\"\r\n\r\n", quoted(&name))
-                        .as_bytes(),
+                    format!(
+                        "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
+                        quoted(&name)
+                    )
+                    .as_bytes(),
                 );
                 text.extend_from_slice(value.as_bytes());
             }
             Field::File(name, part) => {
-                let content_type = part.content_type.as_deref().unwrap_or("application/octet-stream");
+                let content_type = part
+                    .content_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream");
                 if content_type.contains(['\r', '\n']) {
-                    return Err(format!("the content type of file part `{name}` has a line break"));
+                    return Err(format!(
+                        "the content type of file part `{name}` has a line break"
+                    ));
                 }
                 let file_name = part
                     .file_name
@@ -250,7 +277,9 @@ impl Segment {
             Segment::File(body) => {
                 let (content, length, progress) = body.into_content();
                 let chunks: ChunkStream = match content {
-                    Content::Bytes(b) => Box::pin(stream::once(async move { Ok::<_, BoxError>(b) })),
+                    Content::Bytes(b) => {
+                        Box::pin(stream::once(async move { Ok::<_, BoxError>(b) }))
+                    }
                     Content::Stream(s) => s,
                 };
                 let Some(progress) = progress else {
@@ -289,8 +318,16 @@ mod tests {
     #[test]
     fn values_flatten_to_fields() {
         let mut out = Vec::new();
-        flatten("tags", &serde_json::json!(["a", 1, true, null, [2, 3]]), &mut out);
-        flatten("addr", &serde_json::json!({"city": "Paris", "geo": {"lat": 1.5}, "l": ["x", "y"]}), &mut out);
+        flatten(
+            "tags",
+            &serde_json::json!(["a", 1, true, null, [2, 3]]),
+            &mut out,
+        );
+        flatten(
+            "addr",
+            &serde_json::json!({"city": "Paris", "geo": {"lat": 1.5}, "l": ["x", "y"]}),
+            &mut out,
+        );
         flatten("none", &serde_json::Value::Null, &mut out);
         assert_eq!(
             texts(&out),
@@ -313,7 +350,10 @@ mod tests {
             Field::Text("a b".into(), "x&y=z+1%/é*-._~".into()),
             Field::Text("n".into(), String::new()),
         ];
-        assert_eq!(urlencoded(&fields), "a+b=x%26y%3Dz%2B1%25%2F%C3%A9*-._%7E&n=");
+        assert_eq!(
+            urlencoded(&fields),
+            "a+b=x%26y%3Dz%2B1%25%2F%C3%A9*-._%7E&n="
+        );
     }
 
     #[test]
