@@ -290,6 +290,7 @@ fn emit_builders(api: &Api) -> TokenStream {
             v.rust_name,
             v.name,
             match v.place {
+                ir::UrlPlace::Origin => "the server: an absolute `http://` or `https://` URL (`https://host:port`, a path prefix allowed), without credentials, query or fragment",
                 ir::UrlPlace::Host => "in the host: ASCII letters, digits, `-` and `.`, not empty",
                 ir::UrlPlace::Port => "the port: digits only",
                 ir::UrlPlace::Path => "in the path, percent-encoded (not empty, not `.` or `..`)",

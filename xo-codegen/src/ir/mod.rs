@@ -64,6 +64,9 @@ pub struct BaseUrlVariable {
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum UrlPlace {
+    /// The whole origin, opening the URL (`{INSTANCE_URL}/api/v1`): an
+    /// absolute http(s) URL, a path prefix allowed.
+    Origin,
     /// In the host name (`https://{tenant}.example.com`): letters, digits,
     /// `-` and `.` only.
     Host,

@@ -25,7 +25,12 @@ pub fn base_url(loaded: &Loaded) -> Result<(String, Option<ir::BaseUrlTemplate>)
     // runtime accepts; the values themselves are checked at run time.
     let mut sample = u.clone();
     for v in &variables {
-        sample = sample.replace(&format!("{{{}}}", v.name), "x");
+        let value = if v.place == ir::UrlPlace::Origin {
+            "https://x"
+        } else {
+            "x"
+        };
+        sample = sample.replace(&format!("{{{}}}", v.name), value);
     }
     base_path_of(&sample).ok_or_else(not_url)?;
     let mut seen = std::collections::HashMap::new();
@@ -50,11 +55,25 @@ pub fn base_url(loaded: &Loaded) -> Result<(String, Option<ir::BaseUrlTemplate>)
 /// The `{VARIABLE}`s of a base URL: each in the host or in the path, never
 /// in the scheme, query or fragment, each once.
 fn url_variables(url: &str) -> std::result::Result<Vec<ir::BaseUrlVariable>, String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| format!("`{url}` does not start with a literal `http://` or `https://`"))?;
-    let host_end = rest.find('/').unwrap_or(rest.len());
+    // `{INSTANCE_URL}/api/v1`: a variable that opens the URL is the whole
+    // origin of a self-hosted deployment; what follows is path.
+    let (rest, host_end) = if url.starts_with('{') {
+        let close = url.find('}').ok_or("unclosed `{` in base URL")?;
+        if !(url[close + 1..].is_empty() || url[close + 1..].starts_with('/')) {
+            return Err(format!(
+                "`{url}`: a variable that opens a base URL is the whole origin (`https://host[:port]`), so a `/` or nothing must follow it"
+            ));
+        }
+        (url, close + 1)
+    } else {
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(|| {
+                format!("`{url}` starts with neither `http://`, `https://` nor a `{{VARIABLE}}`")
+            })?;
+        (rest, rest.find('/').unwrap_or(rest.len()))
+    };
     if rest.contains(['?', '#']) {
         return Err("a base URL with variables cannot have a query or fragment".into());
     }
@@ -80,7 +99,9 @@ fn url_variables(url: &str) -> std::result::Result<Vec<ir::BaseUrlVariable>, Str
         if variables.iter().any(|v| v.name == name) {
             return Err(format!("base URL variable `{{{name}}}` appears twice"));
         }
-        let place = if open >= host_end {
+        let place = if open == 0 && url.starts_with('{') {
+            ir::UrlPlace::Origin
+        } else if open >= host_end {
             ir::UrlPlace::Path
         } else if rest[..open].ends_with(':') && close + 1 == host_end {
             ir::UrlPlace::Port
@@ -298,7 +319,12 @@ mod tests {
             got,
             [("tenant", Host), ("port", Port), ("api_version", Path)]
         );
+        let v = url_variables("{BASE_URL}/api/{v}").unwrap();
+        let got: Vec<_> = v.iter().map(|v| (v.rust_name.as_str(), v.place)).collect();
+        assert_eq!(got, [("base_url", Origin), ("v", Path)]);
         assert!(url_variables("{scheme}://x").is_err());
+        assert!(url_variables("{host}.example.com").is_err());
+        assert!(url_variables("ftp://{x}").is_err());
         assert!(url_variables("https://x/{a}/{a}").is_err());
         assert!(url_variables("https://x/{a").is_err());
         assert!(url_variables("https://x/a}").is_err());
