@@ -76,10 +76,12 @@ impl Client {
 
     /// Start building a client for `api` at the URL of a DADL `base_url`
     /// with `{VARIABLE}` placeholders, each filled with its value from
-    /// `values` (name, value). A variable in the host name takes ASCII
-    /// letters, digits, `-` and `.`; one that is the whole port, digits;
-    /// one in the path is percent-encoded as (part of) one segment, and
-    /// cannot be empty, `.` or `..`. Generated clients call this from
+    /// `values` (name, value). A variable that opens the template
+    /// (`{INSTANCE_URL}/api/v1`) is the server's whole origin, an absolute
+    /// http(s) URL without credentials, query or fragment; a variable in
+    /// the host name takes ASCII letters, digits, `-` and `.`; one that is
+    /// the whole port, digits; one in the path is percent-encoded as (part
+    /// of) one segment, and cannot be empty, `.` or `..`. Generated clients call this from
     /// their `builder(…)`.
     ///
     /// Fails with [`Error::Config`] naming the variable when a value does
@@ -451,12 +453,28 @@ fn expand_base_url(
     template: &str,
     values: &[(&str, &str)],
 ) -> std::result::Result<String, (String, String)> {
-    let scheme_end = template.find("://").map_or(0, |i| i + 3);
-    let host_end = template[scheme_end..]
-        .find('/')
-        .map_or(template.len(), |i| i + scheme_end);
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = 0;
+    let (scheme_end, host_end) = if template.starts_with('{') {
+        // `{INSTANCE_URL}/api/v1`: the variable is the whole origin (a
+        // self-hosted deployment); what follows is path.
+        let close = template.find('}').unwrap_or(template.len());
+        let name = template.get(1..close).unwrap_or_default();
+        let value = values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| (name.to_owned(), "no value given".to_owned()))?;
+        out.push_str(origin(value).map_err(|reason| (name.to_owned(), reason))?);
+        rest = close + 1;
+        (rest, rest)
+    } else {
+        let scheme_end = template.find("://").map_or(0, |i| i + 3);
+        let host_end = template[scheme_end..]
+            .find('/')
+            .map_or(template.len(), |i| i + scheme_end);
+        (scheme_end, host_end)
+    };
     while let Some(open) = template[rest..].find('{').map(|i| i + rest) {
         let close = template[open..]
             .find('}')
@@ -508,6 +526,23 @@ fn expand_base_url(
     }
     out.push_str(&template[rest..]);
     Ok(out)
+}
+
+/// The value of a variable that is a base URL's whole origin: an absolute
+/// http(s) URL without credentials, query or fragment; its trailing `/`
+/// dropped, since the template's path follows.
+fn origin(value: &str) -> std::result::Result<&str, String> {
+    let parsed = reqwest::Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("the URL must be http or https".into());
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || value.contains(['?', '#']) {
+        return Err("the URL cannot have a query or fragment".into());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("the URL cannot contain credentials; use token() or basic()".into());
+    }
+    Ok(value.trim_end_matches('/'))
 }
 
 /// Accept `https://host`, `https://host/`, `https://host/rest/v0` and
@@ -576,6 +611,20 @@ mod tests {
             expand_base_url(t, &[("tenant", "a")]).unwrap_err().0,
             "port"
         );
+        let t = "{BASE}/api/{v}";
+        let ok = expand_base_url(t, &[("BASE", "https://h:9093/prefix/"), ("v", "2")]);
+        assert_eq!(ok.unwrap(), "https://h:9093/prefix/api/2");
+        for bad in [
+            "h:9093",
+            "ftp://h",
+            "https://u:p@h",
+            "https://h/?q",
+            "https://h/#f",
+            "",
+        ] {
+            let err = expand_base_url(t, &[("BASE", bad), ("v", "2")]);
+            assert_eq!(err.unwrap_err().0, "BASE", "{bad}");
+        }
     }
 
     #[test]
