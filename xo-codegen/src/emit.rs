@@ -286,14 +286,14 @@ fn emit_builders(api: &Api) -> TokenStream {
         let ident = format_ident!("{}", v.rust_name);
         let name = &v.name;
         doc.push_str(&format!(
-            "\n- `{}`: fills `{{{}}}` {}",
+            "\n- `{}`: fills `{{{}}}`{}",
             v.rust_name,
             v.name,
             match v.place {
-                ir::UrlPlace::Origin => "the server: an absolute `http://` or `https://` URL (`https://host:port`, a path prefix allowed), without credentials, query or fragment",
-                ir::UrlPlace::Host => "in the host: ASCII letters, digits, `-` and `.`, not empty",
-                ir::UrlPlace::Port => "the port: digits only",
-                ir::UrlPlace::Path => "in the path, percent-encoded (not empty, not `.` or `..`)",
+                ir::UrlPlace::Origin => ", the server: an absolute `http://` or `https://` URL (`https://host:port`, a path prefix allowed), without credentials, query or fragment",
+                ir::UrlPlace::Host => " in the host: ASCII letters, digits, `-` and `.`, not empty",
+                ir::UrlPlace::Port => ", the port: digits only",
+                ir::UrlPlace::Path => " in the path, percent-encoded (not empty, not `.` or `..`)",
             }
         ));
         args.push(quote!(#ident: impl ::core::convert::AsRef<str>));

@@ -24,8 +24,9 @@ use std::time::Instant;
 /// The hostile fixtures; each must generate a crate that builds. `typed`
 /// declares a new collection, actions, a create and typed parameters with
 /// the typing extensions, and `typed.usage.rs` uses the typed methods.
-/// `bodies` and `public` use the DADL v0.1 constructs beyond JSON: form,
-/// multipart and text bodies, `base_url` variables, `credential: none`,
+/// `bodies`, `public` and `selfhosted` use the DADL v0.1 constructs
+/// beyond JSON: form, multipart and text bodies, `base_url` variables (in
+/// the host, port and path, or the whole server URL), `credential: none`,
 /// a path and a body param of the same Rust name.
 const FIXTURES: &[&str] = &[
     "keywords",
@@ -35,6 +36,7 @@ const FIXTURES: &[&str] = &[
     "typed",
     "bodies",
     "public",
+    "selfhosted",
 ];
 
 /// The dev-dependency of a scratch crate with an integration test (in the
