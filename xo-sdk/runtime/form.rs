@@ -34,6 +34,11 @@ use super::transfer::{BoxError, ChunkStream, Progress};
 /// A file part of a `multipart/form-data` body: its content, file name and
 /// content type.
 ///
+/// The content is streamed as the connection takes it, whatever the
+/// [`Body`] holds; a request with a file part is therefore sent once,
+/// never retried or redirected (as a streamed [`Body`]). The body's
+/// [`on_progress`](Body::on_progress) reports this part's bytes.
+///
 /// ```no_run
 /// # async fn demo() -> xo_sdk::Result<()> {
 /// use xo_sdk::runtime::{Body, FilePart};
