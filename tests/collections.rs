@@ -563,7 +563,15 @@ fn every_collection_tool_is_typed() {
                 id,
                 markdown,
                 by_name,
+                event_type,
             } => {
+                // Events name objects of a whole collection, never of a
+                // sub-collection (`/vms/{id}/tasks`).
+                assert!(
+                    event_type.is_none() || !op.path.contains('{'),
+                    "{}: x-event-type on a sub-collection",
+                    op.tool
+                );
                 assert!(
                     is_collection,
                     "{} is a collection without its parameters",

@@ -103,6 +103,14 @@ mod validate_backup_repository;
 #[path = "../examples/watch_events.rs"]
 mod watch_events;
 
+#[allow(dead_code)]
+#[path = "../examples/live_inventory.rs"]
+mod live_inventory;
+
+#[allow(dead_code)]
+#[path = "../examples/keep_running.rs"]
+mod keep_running;
+
 use xo_sdk::prelude::*;
 use xo_sdk::types::{BackupLogStatus, TaskStatus};
 
@@ -1020,4 +1028,48 @@ fn scratch_dir(what: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[tokio::test]
+async fn live_inventory() {
+    use std::time::Duration;
+    let (sim, client) = sim().await;
+    let limits = live_inventory::Limits {
+        max_changes: 2,
+        timeout: Duration::from_secs(20),
+    };
+    let (counts, seen) = live_inventory::run(&client, limits, true).await.unwrap();
+    // A VM started then stopped: two changes, and the counts are XO's.
+    assert_eq!(seen, 2);
+    let mut expected = std::collections::BTreeMap::new();
+    for vm in sim.objects("vms") {
+        *expected
+            .entry(vm["power_state"].as_str().unwrap().to_owned())
+            .or_insert(0usize) += 1;
+    }
+    assert_eq!(counts, expected);
+}
+
+#[tokio::test]
+async fn keep_running() {
+    use std::time::Duration;
+    let (sim, client) = sim().await;
+    let limits = keep_running::Limits {
+        max_starts: 2,
+        timeout: Duration::from_secs(30),
+    };
+    let started = keep_running::run(&client, keep_running::DEMO_TAG, limits, true)
+        .await
+        .unwrap();
+    // Started when it got the tag, and again after it was shut down.
+    assert_eq!(started.len(), 2, "{started:?}");
+    assert_eq!(started[0], started[1]);
+    let vm = sim.object("vms", started[0].as_str()).unwrap();
+    assert_eq!(vm["power_state"], "Running");
+    assert!(
+        vm["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(keep_running::DEMO_TAG))
+    );
 }

@@ -18,6 +18,10 @@ pub mod events {
     #![doc = include_str!("docs/events.md")]
 }
 
+pub mod live_state {
+    #![doc = include_str!("docs/live_state.md")]
+}
+
 pub mod transfers {
     #![doc = include_str!("docs/transfers.md")]
 }

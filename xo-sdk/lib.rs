@@ -87,7 +87,8 @@
 //!
 //! * [`guide`]: how-to pages: [authentication](guide::authentication),
 //!   [collections](guide::collections), [tasks](guide::tasks),
-//!   [events](guide::events), [streaming transfers](guide::transfers),
+//!   [events](guide::events), [live state](guide::live_state),
+//!   [streaming transfers](guide::transfers),
 //!   [errors](guide::errors), [retries](guide::retries),
 //!   [timeouts](guide::timeouts), [TLS](guide::tls),
 //!   [testing with xo-sim](guide::testing).
@@ -102,7 +103,8 @@
 //! * [`xo`]: what is XO-specific and written by hand:
 //!   [`Collection`](xo::Collection), [`Filter`](xo::Filter),
 //!   [`Action`](xo::Action) and [`Task`](xo::Task),
-//!   [`EventStream`](xo::EventStream), transfer options.
+//!   [`EventStream`](xo::EventStream), live stores
+//!   ([`Watchable`](xo::Watchable)), transfer options.
 //! * [`runtime`]: the client, errors, retries, timeouts, bodies and byte
 //!   streams.
 //! * The repository's `examples/`: a runnable program for each workflow of
@@ -114,7 +116,11 @@
 //!
 //! * `rustls` (default): TLS with rustls and the `ring` provider.
 //! * `native-tls`: the platform's TLS library instead.
+//!
+//! Both give the same API; nothing public depends on the choice.
 #![deny(missing_docs)]
+// On docs.rs (`--cfg docsrs`), items behind a feature say which one.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate self as xo_sdk;
 
@@ -151,7 +157,7 @@ pub mod prelude {
     };
     pub use crate::xo::{
         Action, ByName, Collection, Compression, Filter, MarkdownTable, Task, TaskError, VdiFormat,
-        VmExportFormat,
+        VmExportFormat, Watchable,
     };
     pub use crate::{Client, Error, Result};
 }

@@ -1144,6 +1144,7 @@ fn emit_collection_send(
     item: &str,
     id: &TypeRef,
     (markdown, by_name): (bool, bool),
+    event_type: Option<&str>,
 ) -> (TokenStream, TokenStream) {
     let rt = rt();
     let types = quote!(super::types::);
@@ -1169,6 +1170,15 @@ fn emit_collection_send(
         }
     });
     let by_name_impl = by_name.then(|| quote!(impl ::xo_sdk::xo::ByName for #ty {}));
+    // The collection's name on XO's event stream (`x-event-type`): what a
+    // live store subscribes to.
+    let watchable_impl = event_type.map(|name| {
+        quote! {
+            impl ::xo_sdk::xo::Watchable for #ty {
+                const EVENT_TYPE: &'static str = #name;
+            }
+        }
+    });
     let by_name_method = by_name.then(|| {
         quote! {
             /// The one object whose `name_label` is exactly `name`, whole (XO's
@@ -1223,6 +1233,7 @@ fn emit_collection_send(
         }
         #markdown_impl
         #by_name_impl
+        #watchable_impl
     };
     (send, impls)
 }
@@ -1239,7 +1250,16 @@ fn emit_send(op: &Operation, ty: &syn::Ident) -> (TokenStream, TokenStream) {
             id,
             markdown,
             by_name,
-        } => emit_collection_send(ty, &answer, &send_as, item, id, (*markdown, *by_name)),
+            event_type,
+        } => emit_collection_send(
+            ty,
+            &answer,
+            &send_as,
+            item,
+            id,
+            (*markdown, *by_name),
+            event_type.as_deref(),
+        ),
         Kind::Action { output } => {
             let output = output
                 .as_ref()

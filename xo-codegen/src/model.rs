@@ -762,6 +762,10 @@ pub struct Tool {
     /// place of the tool's name without the resource noun.
     #[serde(default, rename = "x-method")]
     pub x_method: Option<String>,
+    /// Extension `x-event-type`: on a collection, the type name under which
+    /// its objects appear on the API's event stream (XO: `VM`, `host`).
+    #[serde(default, rename = "x-event-type")]
+    pub x_event_type: Option<String>,
 }
 
 /// Extension `x-kind` of a tool (documented in `dadl/EXTENSIONS.md`).

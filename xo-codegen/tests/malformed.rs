@@ -41,6 +41,8 @@ const EXPECTED: &[&str] = &[
     "collection_without_ndjson.dadl:17:7: tool `list_vms`, field `x-kind`: a collection needs an optional query parameter `ndjson`",
     "x_type_unknown.dadl:16:55: tool `get_vm`, field `params.id.x-type`: unknown type `VmId` (not in `backend.types`)",
     "x_method_not_an_identifier.dadl:15:7: tool `get_vm`, field `x-method`: `x-method` must be a snake_case Rust identifier that no service already has, not `Fetch-VM`",
+    "x_event_type_malformed.dadl:18:7: tool `list_vms`, field `x-event-type`: `x-event-type` must be a non-empty name of ASCII letters, digits, `-` and `_`, not \"VM type\"",
+    "x_event_type_not_collection.dadl:18:7: tool `get_vm`, field `x-event-type`: `x-event-type` applies to a tool with `x-kind: collection` only",
     "x_method_clash.dadl:21:7: tool `fetch_vm`, field `x-method`: `x-method` `get` is also the name of another method of resource `vms`",
     // Found by fuzzing (fuzz/artifacts/dadl_load): a stack overflow before.
     "properties_not_a_mapping.dadl:10:7: field `backend.types.Other.properties`: `properties` must be a mapping of property names to schemas, found nothing (null)",

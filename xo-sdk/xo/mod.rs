@@ -11,6 +11,7 @@ mod client;
 mod collection;
 pub mod event_stream;
 mod filter;
+pub mod live;
 #[doc(hidden)]
 #[cfg(feature = "conformance")]
 pub mod replay;
@@ -27,6 +28,10 @@ pub use collection::{ByName, Collection, MarkdownTable, ObjectStream, Typed};
 pub use event_stream as events;
 pub use event_stream::{Change, Event, EventStream, EventStreamBuilder, Reconnected};
 pub use filter::{Cmp, Filter};
+pub use live::{
+    Changes, LiveChange, Reflector, ReflectorBuilder, Snapshot, Store, SyncReport, WaitError,
+    Watchable,
+};
 pub use task::{
     Action, FinishedTask, SyncOutcome, Task, TaskChanges, TaskError, TaskEvent, TaskFailure,
     TaskOutput, TaskState, UPDATES_RECHECK, WATCH_HEAD_GRACE, WatchTasks, task_output_from_json,

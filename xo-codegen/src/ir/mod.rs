@@ -183,6 +183,10 @@ pub enum Kind {
         markdown: bool,
         /// The item has a `name_label` string, so lookups by name work.
         by_name: bool,
+        /// The type name of its objects on the event stream
+        /// (`x-event-type`), when they appear there.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        event_type: Option<String>,
     },
     /// An action answered with a task; `output` is the task's result
     /// (`None`: nothing).

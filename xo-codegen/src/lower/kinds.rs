@@ -165,5 +165,32 @@ fn collection(
         by_name: fields
             .iter()
             .any(|f| f.wire == "name_label" && f.ty == TypeRef::String),
+        // Set by `operations` from the tool's checked `x-event-type`.
+        event_type: None,
     })
+}
+
+/// The checked `x-event-type` of a tool: only on a collection, and a name
+/// made of ASCII letters, digits, `-` and `_` (XO's `VM-template`), since it
+/// is emitted as a string literal and sent as a subscription name.
+pub fn event_type(
+    value: Option<&str>,
+    kind: Option<ToolKind>,
+) -> std::result::Result<Option<String>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if kind != Some(ToolKind::Collection) {
+        return Err("`x-event-type` applies to a tool with `x-kind: collection` only".into());
+    }
+    let valid = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return Err(format!(
+            "`x-event-type` must be a non-empty name of ASCII letters, digits, `-` and `_`, not {value:?}"
+        ));
+    }
+    Ok(Some(value.to_owned()))
 }

@@ -54,7 +54,9 @@ pub fn lower(cx: &Context, name: &str, tool: &Tool, names: Names) -> Result<ir::
         Some(ToolPagination::Config(p)) => Some(backend::pagination(p)),
         None => cx.defaults.pagination.as_ref().map(backend::pagination),
     };
-    let kind = kinds::kind(
+    let event_type = kinds::event_type(tool.x_event_type.as_deref(), tool.x_kind)
+        .map_err(|m| loaded.error_at(&format!("{}/x-event-type", tool_ptr(name)), m))?;
+    let mut kind = kinds::kind(
         loaded,
         name,
         tool.x_kind,
@@ -63,6 +65,9 @@ pub fn lower(cx: &Context, name: &str, tool: &Tool, names: Names) -> Result<ir::
         result.as_ref(),
         cx.types,
     )?;
+    if let ir::Kind::Collection { event_type: e, .. } = &mut kind {
+        *e = event_type;
+    }
     Ok(ir::Operation {
         tool: name.to_owned(),
         module: names.module.to_owned(),

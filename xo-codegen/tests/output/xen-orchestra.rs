@@ -20521,6 +20521,9 @@ pub mod vms {
         }
     }
     impl ::xo_sdk::xo::ByName for ListVms {}
+    impl ::xo_sdk::xo::Watchable for ListVms {
+        const EVENT_TYPE: &'static str = "VM";
+    }
     /// Wire description of `get_vm` (GET /vms/{uuid}).
     #[doc(hidden)]
     pub static GET_VM: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -24328,6 +24331,9 @@ pub mod pools {
         }
     }
     impl ::xo_sdk::xo::ByName for ListPools {}
+    impl ::xo_sdk::xo::Watchable for ListPools {
+        const EVENT_TYPE: &'static str = "pool";
+    }
     /// Wire description of `get_pool` (GET /pools/{uuid}).
     #[doc(hidden)]
     pub static GET_POOL: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -26686,6 +26692,9 @@ pub mod vm_snapshots {
         }
     }
     impl ::xo_sdk::xo::ByName for ListVmSnapshots {}
+    impl ::xo_sdk::xo::Watchable for ListVmSnapshots {
+        const EVENT_TYPE: &'static str = "VM-snapshot";
+    }
     /// Wire description of `get_vm_snapshot` (GET /vm-snapshots/{uuid}).
     #[doc(hidden)]
     pub static GET_VM_SNAPSHOT: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -28007,6 +28016,9 @@ pub mod vm_templates {
         }
     }
     impl ::xo_sdk::xo::ByName for ListVmTemplates {}
+    impl ::xo_sdk::xo::Watchable for ListVmTemplates {
+        const EVENT_TYPE: &'static str = "VM-template";
+    }
     /// Wire description of `get_vm_template` (GET /vm-templates/{uuid}).
     #[doc(hidden)]
     pub static GET_VM_TEMPLATE: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -29284,6 +29296,9 @@ pub mod vm_controllers {
         }
     }
     impl ::xo_sdk::xo::ByName for ListVmControllers {}
+    impl ::xo_sdk::xo::Watchable for ListVmControllers {
+        const EVENT_TYPE: &'static str = "VM-controller";
+    }
     /// Wire description of `get_vm_controller` (GET /vm-controllers/{uuid}).
     #[doc(hidden)]
     pub static GET_VM_CONTROLLER: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -30772,6 +30787,9 @@ pub mod hosts {
         }
     }
     impl ::xo_sdk::xo::ByName for ListHosts {}
+    impl ::xo_sdk::xo::Watchable for ListHosts {
+        const EVENT_TYPE: &'static str = "host";
+    }
     /// Wire description of `get_host` (GET /hosts/{uuid}).
     #[doc(hidden)]
     pub static GET_HOST: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -33279,6 +33297,9 @@ pub mod srs {
         }
     }
     impl ::xo_sdk::xo::ByName for ListSrs {}
+    impl ::xo_sdk::xo::Watchable for ListSrs {
+        const EVENT_TYPE: &'static str = "SR";
+    }
     /// Wire description of `get_sr` (GET /srs/{uuid}).
     #[doc(hidden)]
     pub static GET_SR: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -34881,6 +34902,9 @@ pub mod vdis {
         }
     }
     impl ::xo_sdk::xo::ByName for ListVdis {}
+    impl ::xo_sdk::xo::Watchable for ListVdis {
+        const EVENT_TYPE: &'static str = "VDI";
+    }
     /// Wire description of `get_vdi` (GET /vdis/{uuid}).
     #[doc(hidden)]
     pub static GET_VDI: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -36415,6 +36439,9 @@ pub mod vdi_snapshots {
         }
     }
     impl ::xo_sdk::xo::ByName for ListVdiSnapshots {}
+    impl ::xo_sdk::xo::Watchable for ListVdiSnapshots {
+        const EVENT_TYPE: &'static str = "VDI-snapshot";
+    }
     /// Wire description of `get_vdi_snapshot` (GET /vdi-snapshots/{uuid}).
     #[doc(hidden)]
     pub static GET_VDI_SNAPSHOT: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -37527,6 +37554,9 @@ pub mod vbds {
             self.markdown = ::core::option::Option::Some(true);
             self
         }
+    }
+    impl ::xo_sdk::xo::Watchable for ListVbds {
+        const EVENT_TYPE: &'static str = "VBD";
     }
     /// Wire description of `get_vbd` (GET /vbds/{uuid}).
     #[doc(hidden)]
@@ -38773,6 +38803,9 @@ pub mod networks {
         }
     }
     impl ::xo_sdk::xo::ByName for ListNetworks {}
+    impl ::xo_sdk::xo::Watchable for ListNetworks {
+        const EVENT_TYPE: &'static str = "network";
+    }
     /// Wire description of `get_network` (GET /networks/{uuid}).
     #[doc(hidden)]
     pub static GET_NETWORK: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -39848,6 +39881,9 @@ pub mod vifs {
             self.markdown = ::core::option::Option::Some(true);
             self
         }
+    }
+    impl ::xo_sdk::xo::Watchable for ListVifs {
+        const EVENT_TYPE: &'static str = "VIF";
     }
     /// Wire description of `get_vif` (GET /vifs/{uuid}).
     #[doc(hidden)]
@@ -41955,6 +41991,9 @@ pub mod pifs {
             self
         }
     }
+    impl ::xo_sdk::xo::Watchable for ListPifs {
+        const EVENT_TYPE: &'static str = "PIF";
+    }
     /// Wire description of `get_pif` (GET /pifs/{uuid}).
     #[doc(hidden)]
     pub static GET_PIF: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -42712,6 +42751,9 @@ pub mod pbds {
             self
         }
     }
+    impl ::xo_sdk::xo::Watchable for ListPbds {
+        const EVENT_TYPE: &'static str = "PBD";
+    }
     /// Wire description of `get_pbd` (GET /pbds/{uuid}).
     #[doc(hidden)]
     pub static GET_PBD: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -43125,6 +43167,9 @@ pub mod pcis {
             self
         }
     }
+    impl ::xo_sdk::xo::Watchable for ListPcis {
+        const EVENT_TYPE: &'static str = "PCI";
+    }
     /// Wire description of `get_pci` (GET /pcis/{uuid}).
     #[doc(hidden)]
     pub static GET_PCI: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -43385,6 +43430,9 @@ pub mod pgpus {
             self.markdown = ::core::option::Option::Some(true);
             self
         }
+    }
+    impl ::xo_sdk::xo::Watchable for ListPgpus {
+        const EVENT_TYPE: &'static str = "PGPU";
     }
     /// Wire description of `get_pgpu` (GET /pgpus/{uuid}).
     #[doc(hidden)]
@@ -43657,6 +43705,9 @@ pub mod sms {
         }
     }
     impl ::xo_sdk::xo::ByName for ListSms {}
+    impl ::xo_sdk::xo::Watchable for ListSms {
+        const EVENT_TYPE: &'static str = "SM";
+    }
     /// Wire description of `get_sm` (GET /sms/{uuid}).
     #[doc(hidden)]
     pub static GET_SM: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -43984,6 +44035,9 @@ pub mod tasks {
             self.markdown = ::core::option::Option::Some(true);
             self
         }
+    }
+    impl ::xo_sdk::xo::Watchable for ListTasks {
+        const EVENT_TYPE: &'static str = "task";
     }
     /// Wire description of `get_task` (GET /tasks/{id}).
     #[doc(hidden)]
@@ -44444,6 +44498,9 @@ pub mod messages {
             self
         }
     }
+    impl ::xo_sdk::xo::Watchable for ListMessages {
+        const EVENT_TYPE: &'static str = "message";
+    }
     /// Wire description of `get_message` (GET /messages/{uuid}).
     #[doc(hidden)]
     pub static GET_MESSAGE: ::xo_sdk::runtime::OperationSpec = ::xo_sdk::runtime::OperationSpec {
@@ -44704,6 +44761,9 @@ pub mod alarms {
             self.markdown = ::core::option::Option::Some(true);
             self
         }
+    }
+    impl ::xo_sdk::xo::Watchable for ListAlarms {
+        const EVENT_TYPE: &'static str = "alarm";
     }
     /// Wire description of `get_alarm` (GET /alarms/{uuid}).
     #[doc(hidden)]
