@@ -186,8 +186,16 @@ impl Request {
         self
     }
 
-    /// Set one field of the JSON body.
+    /// Set one field of the JSON body. On an operation with a form or
+    /// multipart body it is a [`form_field`](Self::form_field), so that a
+    /// caller that knows only "body params" (a generic tool) sends them.
     pub fn body_field(&mut self, name: &'static str, value: &impl Serialize) -> &mut Self {
+        if matches!(
+            self.spec.request_body,
+            RequestBodyKind::Form | RequestBodyKind::Multipart
+        ) {
+            return self.form_field(name, value);
+        }
         match serde_json::to_value(value) {
             Ok(v) => {
                 self.json_body
