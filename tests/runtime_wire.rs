@@ -221,6 +221,26 @@ async fn json_body_carries_exactly_the_fields_set() {
 }
 
 #[tokio::test]
+async fn form_body_fields_are_urlencoded_whichever_setter_names_them() {
+    let server = Server::always(Reply::status(204)).await;
+    let c = client(&server);
+    call(&c, &POST_FORM, |r| {
+        // A generic caller's `body_field` lands in the form too.
+        r.form_field("name", &"a&b=c d")
+            .body_field("tags", &["x", "y/z"]);
+    })
+    .send_json::<Value>()
+    .await
+    .unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs[0].body, b"name=a%26b%3Dc+d&tags=x&tags=y%2Fz");
+    assert_eq!(
+        reqs[0].header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+}
+
+#[tokio::test]
 async fn token_is_sent_only_as_the_cookie() {
     let server = Server::always(Reply::json(200, "{}")).await;
     let c = xo_sdk::Client::builder_for(&API, server.url())

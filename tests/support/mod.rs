@@ -427,6 +427,15 @@ pub static LIST_VMS: OperationSpec = op(
     ResponseKind::Json,
 );
 
+/// A form-urlencoded operation (no XO tool has one; DADL v0.1 does).
+pub static POST_FORM: OperationSpec = op(
+    "post_form",
+    HttpMethod::Post,
+    "/forms",
+    RequestBodyKind::Form,
+    ResponseKind::Json,
+);
+
 pub static START_VM: OperationSpec = op(
     "start_vm",
     HttpMethod::Post,

@@ -146,7 +146,11 @@ pub fn service_method(op: &Operation) -> String {
     if !required.is_empty() {
         s.push_str("\n\n# Arguments\n");
         for p in required {
-            s.push_str(&format!("\n- `{}`: {}", p.rust_name, param_text(p)));
+            s.push_str(&format!(
+                "\n- `{}`: {}",
+                p.rust_name,
+                param_text(p, &op.request_body)
+            ));
         }
     }
     s
@@ -156,18 +160,31 @@ fn has_raw_body(op: &Operation) -> bool {
     matches!(op.request_body, RequestBody::Raw { .. })
 }
 
-fn location_text(p: &Param) -> String {
-    let where_ = match p.location {
-        Location::Path => "path segment",
-        Location::Query => "query parameter",
-        Location::Header => "header",
-        Location::Body => "JSON body field",
+fn location_text(p: &Param, body: &RequestBody) -> String {
+    let where_ = match (p.location, body) {
+        (Location::Path, _) => "path segment",
+        (Location::Query, _) => "query parameter",
+        (Location::Header, _) => "header",
+        (Location::Body, RequestBody::Form) => "form field",
+        (Location::Body, RequestBody::Multipart) if is_file_part(p, body) => "multipart file part",
+        (Location::Body, RequestBody::Multipart) => "multipart text part",
+        (Location::Body, RequestBody::Text { .. }) => "the whole request body, as text, for",
+        (Location::Body, _) => "JSON body field",
     };
     format!("{where_} {}", code(&p.name))
 }
 
-fn type_text(ty: ParamType) -> &'static str {
-    match ty {
+/// Whether `p` is a file part of a multipart body (a `file_url` body
+/// param): its value is a `FilePart`, not a URL.
+pub fn is_file_part(p: &Param, body: &RequestBody) -> bool {
+    *body == RequestBody::Multipart && p.location == Location::Body && p.ty == ParamType::FileUrl
+}
+
+fn type_text(p: &Param, body: &RequestBody) -> &'static str {
+    if is_file_part(p, body) {
+        return "file";
+    }
+    match p.ty {
         ParamType::String => "string",
         ParamType::FileUrl => "URL string",
         ParamType::Integer => "integer",
@@ -178,12 +195,12 @@ fn type_text(ty: ParamType) -> &'static str {
     }
 }
 
-fn param_text(p: &Param) -> String {
+fn param_text(p: &Param, body: &RequestBody) -> String {
     let mut s = match &p.description {
         Some(d) if !d.trim().is_empty() => escape(d).replace('\n', " "),
-        _ => format!("The {} {}.", code(&p.name), type_text(p.ty)),
+        _ => format!("The {} {}.", code(&p.name), type_text(p, body)),
     };
-    s.push_str(&format!(" (Sent as {}.)", location_text(p)));
+    s.push_str(&format!(" (Sent as {}.)", location_text(p, body)));
     if let Some(d) = &p.default {
         s.push_str(&format!(
             " Server default: `{}`.",
@@ -260,12 +277,12 @@ pub fn field_doc(doc: Option<&str>, wire: &str) -> String {
 }
 
 /// Docs of an optional-parameter setter.
-pub fn setter(p: &Param) -> String {
+pub fn setter(p: &Param, body: &RequestBody) -> String {
     format!(
         "Set the optional {} {}.\n\n{}",
-        type_text(p.ty),
+        type_text(p, body),
         code(&p.name),
-        param_text(p)
+        param_text(p, body)
     )
 }
 
@@ -307,6 +324,19 @@ pub fn builder(op: &Operation) -> String {
         RequestBody::Raw { content_type } => {
             s.push_str(&format!(" with a raw `{content_type}` body"))
         }
+        RequestBody::Form => s.push_str(
+            " with an `application/x-www-form-urlencoded` body of the fields that were set",
+        ),
+        RequestBody::Multipart => s.push_str(
+            " with a `multipart/form-data` body of the parts that were set (file parts streamed)",
+        ),
+        RequestBody::Text {
+            content_type,
+            param,
+        } => s.push_str(&format!(
+            " with a `{content_type}` body: the text of {}",
+            code(param)
+        )),
     }
     s.push_str(match &op.response {
         Response::Json => "\n- Response: JSON",

@@ -237,6 +237,7 @@ fn emit_client(api: &Api, target: Target) -> TokenStream {
             }
         }
     });
+    let builders = emit_builders(api);
     match target {
         Target::InCrate => quote! {
             impl crate::Client {
@@ -250,10 +251,7 @@ fn emit_client(api: &Api, target: Target) -> TokenStream {
                 inner: #rt::Client,
             }
             impl Client {
-                /// Start building a client for the API at `url`.
-                pub fn builder(url: impl ::core::convert::AsRef<str>) -> #rt::ClientBuilder {
-                    #rt::Client::builder_for(&API, url)
-                }
+                #builders
                 /// Wrap a runtime client.
                 pub fn from_runtime(inner: #rt::Client) -> Self {
                     Client { inner }
@@ -261,6 +259,61 @@ fn emit_client(api: &Api, target: Target) -> TokenStream {
                 #(#accessors)*
             }
         },
+    }
+}
+
+/// The standalone client's constructors: `builder(url)`, or, when the
+/// DADL `base_url` has `{VARIABLE}`s, `builder(variables…)`, which makes the
+/// URL from them, and `builder_for_url(url)` for any other URL.
+fn emit_builders(api: &Api) -> TokenStream {
+    let rt = rt();
+    let Some(template) = &api.base_url_template else {
+        return quote! {
+            /// Start building a client for the API at `url`.
+            pub fn builder(url: impl ::core::convert::AsRef<str>) -> #rt::ClientBuilder {
+                #rt::Client::builder_for(&API, url)
+            }
+        };
+    };
+    let url = &template.url;
+    let mut doc = format!(
+        "Start building a client for the API at `{}`, the DADL `base_url`, with its variables filled in.\n\n# Arguments\n",
+        url.replace('`', "'")
+    );
+    let mut args = Vec::new();
+    let mut values = Vec::new();
+    for v in &template.variables {
+        let ident = format_ident!("{}", v.rust_name);
+        let name = &v.name;
+        doc.push_str(&format!(
+            "\n- `{}`: fills `{{{}}}`{}",
+            v.rust_name,
+            v.name,
+            match v.place {
+                ir::UrlPlace::Origin => ", the server: an absolute `http://` or `https://` URL (`https://host:port`, a path prefix allowed), without credentials, query or fragment",
+                ir::UrlPlace::Host => " in the host: ASCII letters, digits, `-` and `.`, not empty",
+                ir::UrlPlace::Port => ", the port: digits only",
+                ir::UrlPlace::Path => " in the path, percent-encoded (not empty, not `.` or `..`)",
+            }
+        ));
+        args.push(quote!(#ident: impl ::core::convert::AsRef<str>));
+        values.push(quote!((#name, #ident.as_ref())));
+    }
+    doc.push_str(
+        "\n\n# Errors\n\n[`Error::Config`](::xo_sdk::runtime::Error::Config) when a value does not fit its place.",
+    );
+    let doc = doc_attrs(&doc);
+    quote! {
+        #doc
+        pub fn builder(#(#args),*) -> #rt::Result<#rt::ClientBuilder> {
+            #rt::Client::builder_from_template(&API, #url, &[#(#values),*])
+        }
+        /// Start building a client for the API at `url`, the whole base
+        /// URL of the API (a test server, a proxy), instead of the one
+        /// `builder` makes from the DADL `base_url`.
+        pub fn builder_for_url(url: impl ::core::convert::AsRef<str>) -> #rt::ClientBuilder {
+            #rt::Client::builder_for(&API, url)
+        }
     }
 }
 
@@ -748,8 +801,11 @@ fn emit_resource(r: &ir::Resource, ops: &[(&Operation, usize)]) -> TokenStream {
 }
 
 /// Rust type of a stored parameter value.
-fn field_type(p: &Param) -> TokenStream {
+fn field_type(p: &Param, body: &RequestBody) -> TokenStream {
     let rt = rt();
+    if docs::is_file_part(p, body) {
+        return quote!(#rt::FilePart);
+    }
     if let Some(t) = &p.value_type {
         let t = type_tokens(t, &quote!(super::types::));
         return match p.ty {
@@ -771,10 +827,20 @@ fn field_type(p: &Param) -> TokenStream {
 /// expression converting `value` into the stored type (`None` when the
 /// argument is stored as it is, so a service method can use the field init
 /// shorthand).
-fn arg_type(p: &Param, value: &syn::Ident) -> (TokenStream, Option<TokenStream>) {
+fn arg_type(
+    p: &Param,
+    body: &RequestBody,
+    value: &syn::Ident,
+) -> (TokenStream, Option<TokenStream>) {
     let rt = rt();
     let collect = quote!(#value.into_iter().map(::core::convert::Into::into).collect());
     let into = quote!(#value.into());
+    if docs::is_file_part(p, body) {
+        return (
+            quote!(impl ::core::convert::Into<#rt::FilePart>),
+            Some(into),
+        );
+    }
     if let Some(t) = &p.value_type {
         let t = type_tokens(t, &quote!(super::types::));
         return match p.ty {
@@ -814,7 +880,7 @@ fn emit_service_method(op: &Operation) -> TokenStream {
     let mut inits = Vec::new();
     for p in &required {
         let ident = format_ident!("{}", p.rust_name);
-        let (arg_ty, conv) = arg_type(p, &ident);
+        let (arg_ty, conv) = arg_type(p, &op.request_body, &ident);
         args.push(quote!(#ident: #arg_ty));
         // Field init shorthand where no conversion is needed.
         inits.push(match conv {
@@ -872,9 +938,11 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
     let request_body = match &op.request_body {
         RequestBody::None => quote!(#rt::RequestBodyKind::None),
         RequestBody::Json => quote!(#rt::RequestBodyKind::Json),
-        RequestBody::Raw { content_type } => {
+        RequestBody::Raw { content_type } | RequestBody::Text { content_type, .. } => {
             quote!(#rt::RequestBodyKind::Raw { content_type: #content_type })
         }
+        RequestBody::Form => quote!(#rt::RequestBodyKind::Form),
+        RequestBody::Multipart => quote!(#rt::RequestBodyKind::Multipart),
     };
     let response = match &op.response {
         Response::Json => quote!(#rt::ResponseKind::Json),
@@ -896,52 +964,7 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
         op.tool, op.http_method, op.path
     );
 
-    let managed = managed_params(&op.kind);
-    let mut fields = Vec::new();
-    let mut setters = Vec::new();
-    let mut fill = Vec::new();
-    for p in &op.params {
-        let ident = format_ident!("{}", p.rust_name);
-        let fty = field_type(p);
-        let wire = &p.name;
-        let call = match p.location {
-            Location::Path => quote!(path_param),
-            Location::Query => quote!(query),
-            Location::Header => quote!(header),
-            Location::Body => quote!(body_field),
-        };
-        if p.required {
-            fields.push(quote!(#ident: #fty));
-            fill.push(quote!(request.#call(#wire, &self.#ident);));
-        } else {
-            fields.push(quote!(#ident: ::core::option::Option<#fty>));
-            fill.push(quote! {
-                if let ::core::option::Option::Some(value) = &self.#ident {
-                    request.#call(#wire, value);
-                }
-            });
-            // Parameters that select the answer's shape are set by the
-            // typed methods only, so `send()` always decodes what it asked.
-            if p.location == Location::Query && managed.contains(&p.name.as_str()) {
-                continue;
-            }
-            let value = format_ident!("value");
-            let (arg_ty, conv) = arg_type(p, &value);
-            let conv = conv.unwrap_or_else(|| quote!(value));
-            let doc = doc_attrs(&docs::setter(p));
-            setters.push(quote! {
-                #doc
-                pub fn #ident(mut self, value: #arg_ty) -> Self {
-                    self.#ident = ::core::option::Option::Some(#conv);
-                    self
-                }
-            });
-        }
-    }
-    if has_raw_body(op) {
-        fields.push(quote!(body: #rt::Body));
-        fill.push(quote!(request.raw_body(self.body);));
-    }
+    let (fields, setters, fill) = emit_params(op);
     let (send, trait_impls) = emit_send(op, &ty);
     let into_request = quote! {
         /// The runtime request with every argument applied (for the typed
@@ -996,6 +1019,98 @@ fn emit_operation(op: &Operation, policy: usize) -> TokenStream {
         }
 
         #trait_impls
+    }
+}
+
+/// The builder's fields and setters, and the statements of `into_request`
+/// that put each argument on the request.
+fn emit_params(op: &Operation) -> (Vec<TokenStream>, Vec<TokenStream>, Vec<TokenStream>) {
+    let rt = rt();
+    let body = &op.request_body;
+    let managed = managed_params(&op.kind);
+    let mut fields = Vec::new();
+    let mut setters = Vec::new();
+    let mut fill = Vec::new();
+    for p in &op.params {
+        let ident = format_ident!("{}", p.rust_name);
+        let fty = field_type(p, body);
+        if p.required {
+            fields.push(quote!(#ident: #fty));
+        } else {
+            fields.push(quote!(#ident: ::core::option::Option<#fty>));
+        }
+        fill.push(fill_param(p, body, &ident));
+        // Parameters that select the answer's shape are set by the typed
+        // methods only, so `send()` always decodes what it asked.
+        if p.required || (p.location == Location::Query && managed.contains(&p.name.as_str())) {
+            continue;
+        }
+        let value = format_ident!("value");
+        let (arg_ty, conv) = arg_type(p, body, &value);
+        let conv = conv.unwrap_or_else(|| quote!(value));
+        let doc = doc_attrs(&docs::setter(p, body));
+        setters.push(quote! {
+            #doc
+            pub fn #ident(mut self, value: #arg_ty) -> Self {
+                self.#ident = ::core::option::Option::Some(#conv);
+                self
+            }
+        });
+    }
+    if has_raw_body(op) {
+        fields.push(quote!(body: #rt::Body));
+        fill.push(quote!(request.raw_body(self.body);));
+    }
+    (fields, setters, fill)
+}
+
+/// The statement of `into_request` that puts one argument on the request.
+/// A file part is moved (a body is read once); everything else is encoded
+/// from a reference.
+fn fill_param(p: &Param, body: &RequestBody, ident: &syn::Ident) -> TokenStream {
+    let rt = rt();
+    let wire = &p.name;
+    if p.location == Location::Body {
+        if let RequestBody::Text { .. } = body {
+            // The whole body: an unset optional param sends an empty one.
+            return if p.required {
+                quote!(request.text_body(#wire, &self.#ident);)
+            } else {
+                quote! {
+                    match &self.#ident {
+                        ::core::option::Option::Some(value) => request.text_body(#wire, value),
+                        ::core::option::Option::None => request.raw_body(#rt::Body::from(::std::string::String::new())),
+                    };
+                }
+            };
+        }
+        if docs::is_file_part(p, body) {
+            return if p.required {
+                quote!(request.file_part(#wire, self.#ident);)
+            } else {
+                quote! {
+                    if let ::core::option::Option::Some(value) = self.#ident {
+                        request.file_part(#wire, value);
+                    }
+                }
+            };
+        }
+    }
+    let call = match (p.location, body) {
+        (Location::Path, _) => quote!(path_param),
+        (Location::Query, _) => quote!(query),
+        (Location::Header, _) => quote!(header),
+        (Location::Body, RequestBody::Form | RequestBody::Multipart) => quote!(form_field),
+        (Location::Body, _) => quote!(body_field),
+    };
+    if p.required {
+        quote!(request.#call(#wire, &self.#ident);)
+    } else {
+        quote! {
+            if let ::core::option::Option::Some(value) = &self.#ident {
+                request.#call(#wire, value);
+            }
+        }
     }
 }
 

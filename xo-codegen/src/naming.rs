@@ -22,6 +22,10 @@
 //!    their spec tables the upper-case tool name (`LIST_VM_ALARMS`); the
 //!    service of a resource is its Pascal-case segment plus `Service`
 //!    (`vm-snapshots` → `vm_snapshots::VmSnapshotsService`).
+//! 8. Parameters of one tool in different places (path, query, header,
+//!    body) that get the same snake-case name are all suffixed with their
+//!    place (`linodeId` in the path, `linode_id` in the body →
+//!    `linode_id_path`, `linode_id_body`); see `lower::operations`.
 
 /// Rust keywords (strict and reserved, 2024 edition).
 const KEYWORDS: &[&str] = &[
@@ -150,6 +154,7 @@ pub const RESERVED_MODULES: &[&str] = &[
     "from_runtime",
     "from_env",
     "builder_for",
+    "builder_for_url",
     "from_env_for",
     "base_url",
     "api",

@@ -11,6 +11,11 @@
 //! main one), so xo-sdk's dependencies compile once there: about 110 s wall
 //! and 400 MB peak RSS on 2 cores the first time, then a few seconds per
 //! crate (xo-sdk itself rebuilds when its sources change).
+//!
+//! A fixture may come with `NAME.test.rs`, an integration test of its
+//! generated client: it becomes the scratch crate's `tests/NAME.rs` (with
+//! tokio as a dev-dependency) and runs with `cargo test`. `bodies.test.rs`
+//! sends multipart, form and text bodies to a local HTTP server.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,7 +24,44 @@ use std::time::Instant;
 /// The hostile fixtures; each must generate a crate that builds. `typed`
 /// declares a new collection, actions, a create and typed parameters with
 /// the typing extensions, and `typed.usage.rs` uses the typed methods.
-const FIXTURES: &[&str] = &["keywords", "punctuation", "features", "recursive", "typed"];
+/// `bodies`, `public` and `selfhosted` use the DADL v0.1 constructs
+/// beyond JSON: form, multipart and text bodies, `base_url` variables (in
+/// the host, port and path, or the whole server URL), `credential: none`,
+/// a path and a body param of the same Rust name.
+const FIXTURES: &[&str] = &[
+    "keywords",
+    "punctuation",
+    "features",
+    "recursive",
+    "typed",
+    "bodies",
+    "public",
+    "selfhosted",
+];
+
+/// The dev-dependency of a scratch crate with an integration test (in the
+/// workspace's lock file already, so no network is needed).
+const TEST_DEPENDENCIES: &str = "\n[dev-dependencies]\n\
+    tokio = { version = \"1\", features = [\"rt-multi-thread\", \"macros\", \"net\", \"io-util\", \"time\", \"sync\"] }\n";
+
+/// Make `NAME.test.rs` the scratch crate's integration test, if there is one.
+fn add_test(dadl: &Path, dir: &Path, name: &str) -> bool {
+    let test = dadl.with_extension("test.rs");
+    if !test.exists() {
+        return false;
+    }
+    std::fs::create_dir_all(dir.join("tests")).expect("tests dir");
+    std::fs::copy(&test, dir.join("tests").join(format!("{name}.rs"))).expect("copy test");
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("read manifest");
+    let text = text.replacen(
+        "\n[workspace]",
+        &format!("{TEST_DEPENDENCIES}\n[workspace]"),
+        1,
+    );
+    std::fs::write(&manifest, text).expect("write manifest");
+    true
+}
 
 fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,6 +122,7 @@ fn hostile_names_generate_crates_that_build_without_warnings() {
             text.push_str(&std::fs::read_to_string(&usage).expect("read usage"));
             std::fs::write(&lib, text).expect("write lib.rs");
         }
+        let has_test = add_test(&dadl, &dir, name);
         // The workspace's lock file: the scratch crate resolves to the very
         // versions xo-sdk is tested with, without the network.
         std::fs::copy(workspace_root().join("Cargo.lock"), dir.join("Cargo.lock"))
@@ -105,6 +148,31 @@ fn hostile_names_generate_crates_that_build_without_warnings() {
         );
         if !out.status.success() || !warned.is_empty() {
             failures.push(format!("{name} ({}):\n{stderr}", dir.display()));
+            continue;
+        }
+        if has_test {
+            let started = Instant::now();
+            let out = Command::new(&cargo)
+                .current_dir(&dir)
+                .args(["test", "--tests"])
+                .env("CARGO_TARGET_DIR", &shared_target)
+                .env("CARGO_TERM_COLOR", "never")
+                .env_remove("CARGO_BUILD_TARGET_DIR")
+                .output()
+                .expect("run cargo test");
+            eprintln!(
+                "{name}: cargo test {} in {:.1} s",
+                if out.status.success() { "ok" } else { "FAILED" },
+                started.elapsed().as_secs_f64()
+            );
+            if !out.status.success() {
+                failures.push(format!(
+                    "{name} tests ({}):\n{}\n{}",
+                    dir.display(),
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));

@@ -52,6 +52,11 @@ const EXPECTED: &[&str] = &[
     "colliding_param_names.dadl:17:9: tool `list_vms`, field `params.VM`: params `VM` and `vm` (line 16) both become `vm` in Rust; rename one",
     "alias_cycle.dadl:8:5: field `backend.types.A`: type `A` is an alias of itself (through A → B)",
     "colliding_resources.dadl:17:7: tool `list_old_snapshots`, field `path`: resources `vm_snapshots` and `vm-snapshots` (line 13) both become `vm_snapshots` in Rust; rename one",
+    "colliding_param_names_same_place.dadl:17:9: tool `list_vms`, field `params.pool_id`: params `pool_id` and `pool-id` (line 16) both become `pool_id` in Rust; rename one",
+    // Bodies and base URLs beyond JSON (DADL v0.1 constructs with limits).
+    "base_url_variable_in_query.dadl:5:3: field `backend.base_url`: a base URL with variables cannot have a query or fragment",
+    "text_body_two_params.dadl:19:33: tool `set_note`, field `params.author.in`: with content type `text/plain`, the body is the text of one `in: body` param; this is a second one",
+    "text_body_object_param.dadl:18:16: tool `set_note`, field `params.doc.type`: with content type `application/xml`, the body is the text of its `in: body` param, which must be a string, number, integer or boolean",
 ];
 
 fn fixture_dir() -> PathBuf {

@@ -81,6 +81,15 @@ pub struct Body {
     /// The caller accepts chunked encoding when the length is unknown.
     chunked_ok: bool,
     progress: Option<Arc<Mutex<ProgressFn>>>,
+    /// The file name of [`Body::from_file`]'s path: the default file name
+    /// of a multipart file part.
+    file_name: Option<String>,
+}
+
+/// The content of a body taken apart (a multipart file part).
+pub(crate) enum Content {
+    Bytes(Bytes),
+    Stream(ChunkStream),
 }
 
 enum Source {
@@ -101,6 +110,7 @@ impl std::fmt::Debug for Body {
             .field("length", &self.length)
             .field("chunked_ok", &self.chunked_ok)
             .field("progress", &self.progress.is_some())
+            .field("file_name", &self.file_name)
             .finish()
     }
 }
@@ -112,6 +122,7 @@ impl Body {
             length,
             chunked_ok,
             progress: None,
+            file_name: None,
         }
     }
 
@@ -148,11 +159,9 @@ impl Body {
         // rename in between.
         let meta = file.metadata().await.map_err(with_path)?;
         let length = meta.is_file().then_some(meta.len());
-        Ok(Body::streamed(
-            transfer::reader_stream(file, length),
-            length,
-            false,
-        ))
+        let mut body = Body::streamed(transfer::reader_stream(file, length), length, false);
+        body.file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        Ok(body)
     }
 
     /// A body read from `reader`, in chunks, as it is sent: exactly
@@ -244,6 +253,21 @@ impl Body {
              import without one); give the length (Body::from_reader) or accept chunked \
              encoding (Body::allow_chunked)",
         )
+    }
+
+    /// The file name of the path it was read from ([`Body::from_file`]).
+    pub(crate) fn file_name(&self) -> Option<&str> {
+        self.file_name.as_deref()
+    }
+
+    /// The content, length and progress callback, for a body sent inside
+    /// another one (a multipart file part).
+    pub(crate) fn into_content(self) -> (Content, Option<u64>, Option<Arc<Mutex<ProgressFn>>>) {
+        let content = match self.source {
+            Source::Bytes(b) => Content::Bytes(b),
+            Source::Stream(s) => Content::Stream(s.into_inner().unwrap_or_else(|e| e.into_inner())),
+        };
+        (content, self.length, self.progress)
     }
 
     pub(crate) fn into_outgoing(self) -> OutgoingBody {
@@ -339,6 +363,7 @@ impl From<Bytes> for Body {
             source: Source::Bytes(b),
             chunked_ok: false,
             progress: None,
+            file_name: None,
         }
     }
 }

@@ -17,6 +17,7 @@ use super::transport::{
     Client, ClientInner, Credentials, HttpRecipe, Secret, TransferHttp, USER_AGENT, WireAuth,
     configure_tls,
 };
+use super::wire;
 
 /// Environment variable read by [`Client::from_env_for`]: the server URL
 /// (`https://xo.example.com` or `https://xo.example.com/rest/v0`). Required.
@@ -71,6 +72,29 @@ impl Client {
             retry: RetryConfig::default(),
             max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
         }
+    }
+
+    /// Start building a client for `api` at the URL of a DADL `base_url`
+    /// with `{VARIABLE}` placeholders, each filled with its value from
+    /// `values` (name, value). A variable that opens the template
+    /// (`{INSTANCE_URL}/api/v1`) is the server's whole origin, an absolute
+    /// http(s) URL without credentials, query or fragment; a variable in
+    /// the host name takes ASCII letters, digits, `-` and `.`; one that is
+    /// the whole port, digits; one in the path is percent-encoded as (part
+    /// of) one segment, and cannot be empty, `.` or `..`. Generated clients call this from
+    /// their `builder(…)`.
+    ///
+    /// Fails with [`Error::Config`] naming the variable when a value does
+    /// not fit its place or is missing.
+    pub fn builder_from_template(
+        api: &'static ApiSpec,
+        template: &str,
+        values: &[(&str, &str)],
+    ) -> Result<ClientBuilder> {
+        let url = expand_base_url(template, values).map_err(|(name, reason)| {
+            Error::Config(format!("base URL variable `{name}`: {reason}"))
+        })?;
+        Ok(Client::builder_for(api, url))
     }
 
     /// Build a client for `api` from the environment: [`ENV_URL`],
@@ -423,6 +447,104 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
+/// The URL of a base URL template with its variables filled in, or the
+/// variable whose value does not fit and why.
+fn expand_base_url(
+    template: &str,
+    values: &[(&str, &str)],
+) -> std::result::Result<String, (String, String)> {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = 0;
+    let (scheme_end, host_end) = if template.starts_with('{') {
+        // `{INSTANCE_URL}/api/v1`: the variable is the whole origin (a
+        // self-hosted deployment); what follows is path.
+        let close = template.find('}').unwrap_or(template.len());
+        let name = template.get(1..close).unwrap_or_default();
+        let value = values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| (name.to_owned(), "no value given".to_owned()))?;
+        out.push_str(origin(value).map_err(|reason| (name.to_owned(), reason))?);
+        rest = close + 1;
+        (rest, rest)
+    } else {
+        let scheme_end = template.find("://").map_or(0, |i| i + 3);
+        let host_end = template[scheme_end..]
+            .find('/')
+            .map_or(template.len(), |i| i + scheme_end);
+        (scheme_end, host_end)
+    };
+    while let Some(open) = template[rest..].find('{').map(|i| i + rest) {
+        let close = template[open..]
+            .find('}')
+            .map(|i| i + open)
+            .ok_or_else(|| {
+                (
+                    template.to_owned(),
+                    "unclosed `{` in the template".to_owned(),
+                )
+            })?;
+        let name = &template[open + 1..close];
+        let fail = |reason: &str| (name.to_owned(), reason.to_owned());
+        out.push_str(&template[rest..open]);
+        let value = values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| fail("no value given"))?;
+        if open < scheme_end {
+            return Err(fail("a variable cannot stand in the scheme"));
+        } else if open < host_end && template[..open].ends_with(':') && close + 1 == host_end {
+            if value.is_empty()
+                || !value.bytes().all(|b| b.is_ascii_digit())
+                || value.parse::<u16>().is_err()
+            {
+                return Err(fail("a port is a number from 0 to 65535"));
+            }
+            out.push_str(value);
+        } else if open < host_end {
+            // No percent-encoding in a host name: a value that needs it
+            // would name another host (or smuggle a path or user info).
+            if value.is_empty()
+                || !value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            {
+                return Err(fail(
+                    "a host name part takes ASCII letters, digits, `-` and `.` only, and cannot be empty",
+                ));
+            }
+            out.push_str(value);
+        } else {
+            if value.is_empty() || wire::is_dot_segment(value) {
+                return Err(fail("a path part cannot be empty, `.` or `..`"));
+            }
+            wire::encode_segment(value, &mut out);
+        }
+        rest = close + 1;
+    }
+    out.push_str(&template[rest..]);
+    Ok(out)
+}
+
+/// The value of a variable that is a base URL's whole origin: an absolute
+/// http(s) URL without credentials, query or fragment; its trailing `/`
+/// dropped, since the template's path follows.
+fn origin(value: &str) -> std::result::Result<&str, String> {
+    let parsed = reqwest::Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("the URL must be http or https".into());
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || value.contains(['?', '#']) {
+        return Err("the URL cannot have a query or fragment".into());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("the URL cannot contain credentials; use token() or basic()".into());
+    }
+    Ok(value.trim_end_matches('/'))
+}
+
 /// Accept `https://host`, `https://host/`, `https://host/rest/v0` and
 /// `https://host/rest/v0/` (and the same under a proxy prefix,
 /// `https://proxy/xo[/rest/v0]`); return the API base without a trailing
@@ -464,6 +586,46 @@ fn normalize_base_url(url: &str, base_path: &str) -> Result<reqwest::Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_url_templates() {
+        let t = "https://{tenant}.example.com:{port}/api/{v}";
+        let ok = expand_base_url(t, &[("tenant", "a-1.b"), ("port", "8443"), ("v", "x y/é")]);
+        assert_eq!(
+            ok.unwrap(),
+            "https://a-1.b.example.com:8443/api/x%20y%2F%C3%A9"
+        );
+        for (tenant, port, v, bad) in [
+            ("a/b", "1", "v", "tenant"),
+            ("a@b", "1", "v", "tenant"),
+            ("", "1", "v", "tenant"),
+            ("a", "-1", "v", "port"),
+            ("a", "70000", "v", "port"),
+            ("a", "1", "..", "v"),
+            ("a", "1", "", "v"),
+        ] {
+            let err = expand_base_url(t, &[("tenant", tenant), ("port", port), ("v", v)]);
+            assert_eq!(err.unwrap_err().0, bad);
+        }
+        assert_eq!(
+            expand_base_url(t, &[("tenant", "a")]).unwrap_err().0,
+            "port"
+        );
+        let t = "{BASE}/api/{v}";
+        let ok = expand_base_url(t, &[("BASE", "https://h:9093/prefix/"), ("v", "2")]);
+        assert_eq!(ok.unwrap(), "https://h:9093/prefix/api/2");
+        for bad in [
+            "h:9093",
+            "ftp://h",
+            "https://u:p@h",
+            "https://h/?q",
+            "https://h/#f",
+            "",
+        ] {
+            let err = expand_base_url(t, &[("BASE", bad), ("v", "2")]);
+            assert_eq!(err.unwrap_err().0, "BASE", "{bad}");
+        }
+    }
 
     #[test]
     fn base_url_forms() {

@@ -42,12 +42,14 @@
 //   error, retry                 the error type; the retry rules
 //   tls, transfer                TLS set-up; progress, upload watchdog, temp files
 //   body                         request bodies, response byte streams
+//   form                         form-urlencoded and multipart bodies
 //   ndjson, transport            NDJSON decoding; connection and send loop
 //   request                      one call: arguments checked, encoded, decoded
 //   client                       ClientBuilder and the methods of `Client`
 mod body;
 mod client;
 mod error;
+mod form;
 mod ndjson;
 mod object;
 mod request;
@@ -66,6 +68,7 @@ pub use client::{
     ENV_TOKEN, ENV_URL, http_client_builder,
 };
 pub use error::{ApiError, CallSite, Error, Result, default_code_for_status};
+pub use form::FilePart;
 pub use ndjson::{MAX_LINE as NDJSON_MAX_LINE, NdjsonStream};
 pub use object::{Field, Href, Id};
 pub use request::{RawResponse, Request};

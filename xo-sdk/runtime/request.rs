@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::body::{Body, ByteStream, OutgoingBody};
 use super::error::{CallSite, Error, Result};
+use super::form::{self, FilePart};
 use super::object::Id;
 use super::retry::{self, CallOptions};
 use super::scalar;
@@ -27,6 +28,8 @@ pub struct Request {
     headers: Vec<(HeaderName, HeaderValue)>,
     json_body: Option<serde_json::Map<String, serde_json::Value>>,
     raw_body: Option<Body>,
+    /// Fields of a form or multipart body, in the order they were set.
+    form: Vec<form::Field>,
     options: CallOptions,
     /// The first argument error, reported when the request is sent.
     error: Option<Error>,
@@ -54,6 +57,10 @@ impl std::fmt::Debug for Request {
                     .map(|m| m.keys().collect::<Vec<_>>()),
             )
             .field("raw_body", &self.raw_body)
+            .field(
+                "form_fields",
+                &self.form.iter().map(form::Field::name).collect::<Vec<_>>(),
+            )
             .field("options", &self.options)
             .finish()
     }
@@ -70,18 +77,27 @@ impl Request {
             json_body: matches!(spec.request_body, RequestBodyKind::Json)
                 .then(serde_json::Map::new),
             raw_body: None,
+            form: Vec::new(),
             options: CallOptions::default(),
             error: None,
         }
     }
 
     /// A copy to send again (a long-lived stream re-opened); `None` when
-    /// the request has a raw body, which can be read only once, or an
-    /// argument error.
+    /// the request has a raw body or a file part, which can be read only
+    /// once, or an argument error.
     pub(crate) fn try_clone(&self) -> Option<Request> {
         if self.raw_body.is_some() || self.error.is_some() {
             return None;
         }
+        let form = self
+            .form
+            .iter()
+            .map(|f| match f {
+                form::Field::Text(n, v) => Some(form::Field::Text(n.clone(), v.clone())),
+                form::Field::File(..) => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
         Some(Request {
             client: self.client.clone(),
             spec: self.spec,
@@ -90,6 +106,7 @@ impl Request {
             headers: self.headers.clone(),
             json_body: self.json_body.clone(),
             raw_body: None,
+            form,
             options: self.options.clone(),
             error: None,
         })
@@ -169,8 +186,16 @@ impl Request {
         self
     }
 
-    /// Set one field of the JSON body.
+    /// Set one field of the JSON body. On an operation with a form or
+    /// multipart body it is a [`form_field`](Self::form_field), so that a
+    /// caller that knows only "body params" (a generic tool) sends them.
     pub fn body_field(&mut self, name: &'static str, value: &impl Serialize) -> &mut Self {
+        if matches!(
+            self.spec.request_body,
+            RequestBodyKind::Form | RequestBodyKind::Multipart
+        ) {
+            return self.form_field(name, value);
+        }
         match serde_json::to_value(value) {
             Ok(v) => {
                 self.json_body
@@ -178,6 +203,35 @@ impl Request {
                     .insert(name.to_owned(), v);
             }
             Err(e) => self.record(name, e.to_string()),
+        }
+        self
+    }
+
+    /// Add the text fields of one param to a form or multipart body: a
+    /// string as it is, a number or boolean as JSON writes it, `null` not
+    /// at all; an array repeats its key once per item (`tags=a&tags=b`);
+    /// an object gives one field per member, `name[key]` (nested:
+    /// `name[a][b]`).
+    pub fn form_field(&mut self, name: &'static str, value: &impl Serialize) -> &mut Self {
+        match serde_json::to_value(value) {
+            Ok(v) => form::flatten(name, &v, &mut self.form),
+            Err(e) => self.record(name, e.to_string()),
+        }
+        self
+    }
+
+    /// Add a file part to a multipart body; its content is streamed.
+    pub fn file_part(&mut self, name: &'static str, part: FilePart) -> &mut Self {
+        self.form.push(form::Field::File(name.to_owned(), part));
+        self
+    }
+
+    /// Make `value`'s text the whole request body (a `text/plain` body
+    /// given as one `in: body` param): a string as it is, a number or a
+    /// boolean as JSON writes it.
+    pub fn text_body(&mut self, name: &'static str, value: &impl Serialize) -> &mut Self {
+        if let Some(s) = self.scalar(name, value) {
+            self.raw_body = Some(Body::from(s));
         }
         self
     }
@@ -294,6 +348,22 @@ impl Request {
                 }
                 let ct = static_header_value(content_type)
                     .ok_or_else(|| self.invalid("body", "invalid content type"))?;
+                (body.into_outgoing(), Some(ct))
+            }
+            RequestBodyKind::Form => {
+                let text = form::urlencoded(&self.form);
+                (
+                    OutgoingBody::Bytes(Bytes::from(text)),
+                    Some(HeaderValue::from_static(
+                        "application/x-www-form-urlencoded",
+                    )),
+                )
+            }
+            RequestBodyKind::Multipart => {
+                let (body, ct) = form::multipart(std::mem::take(&mut self.form))
+                    .map_err(|reason| self.invalid("body", reason))?;
+                let ct = HeaderValue::from_str(&ct)
+                    .map_err(|_| self.invalid("body", "invalid multipart content type"))?;
                 (body.into_outgoing(), Some(ct))
             }
         };

@@ -74,6 +74,13 @@ pub enum RequestBodyKind {
         /// `Content-Type` of the body.
         content_type: &'static str,
     },
+    /// An `application/x-www-form-urlencoded` body of the `in: body`
+    /// params that were set.
+    Form,
+    /// A `multipart/form-data` body of the `in: body` params that were
+    /// set: text parts, and file parts streamed from a
+    /// [`FilePart`](super::FilePart).
+    Multipart,
 }
 
 /// What an operation answers with.

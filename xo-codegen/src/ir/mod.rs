@@ -20,8 +20,13 @@ pub struct Api {
     pub version: Option<String>,
     /// `backend.description`.
     pub description: String,
-    /// Path part of `backend.base_url` (`/rest/v0`), empty when absent.
+    /// Path part of `backend.base_url` (`/rest/v0`), empty when absent or
+    /// when the URL has `{VARIABLE}` placeholders.
     pub base_path: String,
+    /// `backend.base_url` when it has `{VARIABLE}` placeholders: the
+    /// generated client's builder takes one argument per variable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url_template: Option<BaseUrlTemplate>,
     /// Credential injection.
     pub auth: Auth,
     /// Resources in order of first appearance.
@@ -33,6 +38,42 @@ pub struct Api {
     /// Problems that do not stop generation (printed by `check`).
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+/// A `base_url` with `{VARIABLE}` placeholders.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BaseUrlTemplate {
+    /// The URL as written in the file.
+    pub url: String,
+    /// The variables in order of appearance.
+    pub variables: Vec<BaseUrlVariable>,
+}
+
+/// One `{VARIABLE}` of a base URL template.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BaseUrlVariable {
+    /// Name between the braces.
+    pub name: String,
+    /// Rust name of the builder argument.
+    pub rust_name: String,
+    /// Where it stands, which decides how its value is checked.
+    pub place: UrlPlace,
+}
+
+/// Where a base URL variable stands.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UrlPlace {
+    /// The whole origin, opening the URL (`{INSTANCE_URL}/api/v1`): an
+    /// absolute http(s) URL, a path prefix allowed.
+    Origin,
+    /// In the host name (`https://{tenant}.example.com`): letters, digits,
+    /// `-` and `.` only.
+    Host,
+    /// The whole port (`http://localhost:{port}`): digits only.
+    Port,
+    /// In the path: percent-encoded as (part of) one segment.
+    Path,
 }
 
 /// How credentials are injected.
@@ -250,6 +291,19 @@ pub enum RequestBody {
     Raw {
         /// Content type.
         content_type: String,
+    },
+    /// `application/x-www-form-urlencoded`: the body params as form fields.
+    Form,
+    /// `multipart/form-data`: `file_url` body params as file parts (a
+    /// runtime `FilePart`), the other body params as text parts.
+    Multipart,
+    /// Any other content type with one `in: body` param: that param's
+    /// value, as text, is the whole body.
+    Text {
+        /// Content type.
+        content_type: String,
+        /// DADL name of the param.
+        param: String,
     },
 }
 

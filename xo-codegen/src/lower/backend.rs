@@ -8,24 +8,127 @@ use crate::load::Loaded;
 use crate::model::{self, AuthType, InjectInto};
 use crate::yaml::pointer_token;
 
-/// The path part of `backend.base_url` (empty when absent).
-pub fn base_path(loaded: &Loaded) -> Result<String> {
-    match &loaded.document.backend.base_url {
-        None => Ok(String::new()),
-        Some(u) => base_path_of(u).ok_or_else(|| {
-            loaded.error_at(
-                "/backend/base_url",
-                format!("`{u}` is not an absolute http(s) URL"),
-            )
-        }),
+/// The path part of `backend.base_url` (empty when absent or when it has
+/// `{VARIABLE}` placeholders: the generated builder then makes the whole
+/// URL), and its template when it has placeholders.
+pub fn base_url(loaded: &Loaded) -> Result<(String, Option<ir::BaseUrlTemplate>)> {
+    let ptr = "/backend/base_url";
+    let Some(u) = &loaded.document.backend.base_url else {
+        return Ok((String::new(), None));
+    };
+    let not_url = || loaded.error_at(ptr, format!("`{u}` is not an absolute http(s) URL"));
+    if !u.contains(['{', '}']) {
+        return Ok((base_path_of(u).ok_or_else(not_url)?, None));
     }
+    let variables = url_variables(u).map_err(|m| loaded.error_at(ptr, m))?;
+    // With every variable filled by a plain word, the URL must be one the
+    // runtime accepts; the values themselves are checked at run time.
+    let mut sample = u.clone();
+    for v in &variables {
+        let value = if v.place == ir::UrlPlace::Origin {
+            "https://x"
+        } else {
+            "x"
+        };
+        sample = sample.replace(&format!("{{{}}}", v.name), value);
+    }
+    base_path_of(&sample).ok_or_else(not_url)?;
+    let mut seen = std::collections::HashMap::new();
+    for v in &variables {
+        if let Some(other) = seen.insert(v.rust_name.clone(), v.name.clone()) {
+            return Err(loaded.error_at(
+                ptr,
+                format!(
+                    "base URL variables `{other}` and `{}` both become `{}` in Rust; rename one",
+                    v.name, v.rust_name
+                ),
+            ));
+        }
+    }
+    let template = ir::BaseUrlTemplate {
+        url: u.clone(),
+        variables,
+    };
+    Ok((String::new(), Some(template)))
+}
+
+/// The `{VARIABLE}`s of a base URL: each in the host or in the path, never
+/// in the scheme, query or fragment, each once.
+fn url_variables(url: &str) -> std::result::Result<Vec<ir::BaseUrlVariable>, String> {
+    // `{INSTANCE_URL}/api/v1`: a variable that opens the URL is the whole
+    // origin of a self-hosted deployment; what follows is path.
+    let (rest, host_end) = if url.starts_with('{') {
+        let close = url.find('}').ok_or("unclosed `{` in base URL")?;
+        if !(url[close + 1..].is_empty() || url[close + 1..].starts_with('/')) {
+            return Err(format!(
+                "`{url}`: a variable that opens a base URL is the whole origin (`https://host[:port]`), so a `/` or nothing must follow it"
+            ));
+        }
+        (url, close + 1)
+    } else {
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(|| {
+                format!("`{url}` starts with neither `http://`, `https://` nor a `{{VARIABLE}}`")
+            })?;
+        (rest, rest.find('/').unwrap_or(rest.len()))
+    };
+    if rest.contains(['?', '#']) {
+        return Err("a base URL with variables cannot have a query or fragment".into());
+    }
+    let mut variables: Vec<ir::BaseUrlVariable> = Vec::new();
+    let mut at = 0;
+    while let Some(open) = rest[at..].find(['{', '}']).map(|i| i + at) {
+        if rest.as_bytes()[open] == b'}' {
+            return Err("unbalanced `}` in base URL".into());
+        }
+        let close = rest[open + 1..]
+            .find('}')
+            .map(|i| i + open + 1)
+            .ok_or("unclosed `{` in base URL")?;
+        let name = &rest[open + 1..close];
+        if name.is_empty()
+            || name.contains('{')
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!("malformed base URL variable `{{{name}}}`"));
+        }
+        if variables.iter().any(|v| v.name == name) {
+            return Err(format!("base URL variable `{{{name}}}` appears twice"));
+        }
+        let place = if open == 0 && url.starts_with('{') {
+            ir::UrlPlace::Origin
+        } else if open >= host_end {
+            ir::UrlPlace::Path
+        } else if rest[..open].ends_with(':') && close + 1 == host_end {
+            ir::UrlPlace::Port
+        } else {
+            ir::UrlPlace::Host
+        };
+        variables.push(ir::BaseUrlVariable {
+            name: name.to_owned(),
+            rust_name: crate::naming::member(name),
+            place,
+        });
+        at = close + 1;
+    }
+    Ok(variables)
 }
 
 /// How credentials are injected, with the defaults of the spec: an API
 /// key goes in `X-API-Key`, any other token in `Authorization` behind
 /// `Bearer `.
+///
+/// `credential: none` (a public API: the spec's way to say that no key is
+/// needed) is no authentication at all, whatever `inject_into` says.
 pub fn auth(loaded: &Loaded, a: &model::Auth) -> Result<ir::Auth> {
     let ptr = "/backend/auth";
+    if a.credential.as_deref() == Some("none") && a.kind != AuthType::Basic {
+        return Ok(ir::Auth::None);
+    }
     Ok(match a.kind {
         AuthType::Basic => ir::Auth::Basic,
         AuthType::Bearer | AuthType::Apikey | AuthType::Oauth2 | AuthType::Session => {
@@ -205,5 +308,27 @@ mod tests {
         );
         assert_eq!(base_path_of("https://api.example.com").as_deref(), Some(""));
         assert_eq!(base_path_of("api.example.com"), None);
+    }
+
+    #[test]
+    fn url_templates() {
+        let v = url_variables("https://{tenant}.example.com:{port}/api/{api_version}").unwrap();
+        let got: Vec<_> = v.iter().map(|v| (v.name.as_str(), v.place)).collect();
+        use ir::UrlPlace::*;
+        assert_eq!(
+            got,
+            [("tenant", Host), ("port", Port), ("api_version", Path)]
+        );
+        let v = url_variables("{BASE_URL}/api/{v}").unwrap();
+        let got: Vec<_> = v.iter().map(|v| (v.rust_name.as_str(), v.place)).collect();
+        assert_eq!(got, [("base_url", Origin), ("v", Path)]);
+        assert!(url_variables("{scheme}://x").is_err());
+        assert!(url_variables("{host}.example.com").is_err());
+        assert!(url_variables("ftp://{x}").is_err());
+        assert!(url_variables("https://x/{a}/{a}").is_err());
+        assert!(url_variables("https://x/{a").is_err());
+        assert!(url_variables("https://x/a}").is_err());
+        assert!(url_variables("https://x/{a b}").is_err());
+        assert!(url_variables("https://x/{a}?q=1").is_err());
     }
 }

@@ -34,7 +34,7 @@ pub use validate::SUPPORTED_FEATURES;
 pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
     let b = &loaded.document.backend;
     validate::header(loaded)?;
-    let base_path = backend::base_path(loaded)?;
+    let (base_path, base_url_template) = backend::base_url(loaded)?;
     let auth = backend::auth(loaded, &b.auth)?;
     let defaults = b.defaults.clone().unwrap_or_default();
     let default_errors =
@@ -80,6 +80,7 @@ pub fn lower(loaded: &Loaded) -> Result<ir::Api> {
         version: b.version.clone(),
         description: b.description.clone(),
         base_path,
+        base_url_template,
         auth,
         resources,
         operations,

@@ -137,6 +137,7 @@ fn params(cx: &Context, name: &str, tool: &Tool) -> Result<Vec<ir::Param>> {
             value_type: kinds::param_value_type(cx.loaded, cx.types, cx.type_names, &pp, p)?,
         });
     }
+    split_clashes(&mut params);
     unique(
         cx.loaded,
         "params",
@@ -151,11 +152,80 @@ fn params(cx: &Context, name: &str, tool: &Tool) -> Result<Vec<ir::Param>> {
     Ok(params)
 }
 
-/// The tool's request content type, or the default one.
+/// Naming rule 8: parameters in different places (`linodeId` in the path,
+/// `linode_id` in the body) that get the same Rust name are all told apart
+/// by their place: `linode_id_path`, `linode_id_body`. Both are renamed, so
+/// that neither depends on the order of the file. Two parameters in the
+/// same place keep their name, and `unique` refuses them.
+fn split_clashes(params: &mut [ir::Param]) {
+    let mut places: HashMap<String, Vec<ir::Location>> = HashMap::new();
+    for p in params.iter() {
+        places
+            .entry(p.rust_name.clone())
+            .or_default()
+            .push(p.location);
+    }
+    for p in params.iter_mut() {
+        let here = &places[&p.rust_name];
+        let distinct = here.iter().enumerate().all(|(i, l)| !here[..i].contains(l));
+        if here.len() > 1 && distinct {
+            let place = match p.location {
+                ir::Location::Path => "path",
+                ir::Location::Query => "query",
+                ir::Location::Header => "header",
+                ir::Location::Body => "body",
+            };
+            p.rust_name = format!("{}_{place}", p.rust_name.trim_end_matches('_'));
+        }
+    }
+}
+
+/// The tool's request content type, or the default one (`defaults.content_type`,
+/// else a `Content-Type` of `defaults.headers`, as the spec's own example
+/// declares a form API).
 pub(super) fn content_type<'a>(tool: &'a Tool, defaults: &'a Defaults) -> Option<&'a str> {
     tool.content_type
         .as_deref()
         .or(defaults.content_type.as_deref())
+        .or_else(|| {
+            defaults
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                .map(|(_, v)| v.as_str())
+        })
+}
+
+/// How a tool's body params are sent, from its content type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BodyType<'a> {
+    /// `application/json`, `+json` or none declared.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/form-data`.
+    Multipart,
+    /// Anything else: a raw body, or one param's text.
+    Other(&'a str),
+}
+
+/// The body type of a tool.
+pub(super) fn body_type<'a>(tool: &'a Tool, defaults: &'a Defaults) -> BodyType<'a> {
+    let Some(ct) = content_type(tool, defaults) else {
+        return BodyType::Json;
+    };
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match media.as_str() {
+        "application/x-www-form-urlencoded" => BodyType::Form,
+        "multipart/form-data" => BodyType::Multipart,
+        _ if is_json_type(ct) => BodyType::Json,
+        _ => BodyType::Other(ct),
+    }
 }
 
 /// `application/json` or a `+json` type, parameters ignored.
@@ -169,16 +239,30 @@ pub(super) fn is_json_type(ct: &str) -> bool {
     ct == "application/json" || ct.ends_with("+json")
 }
 
-/// The body: a JSON object of the `in: body` params, or a raw body of a
-/// non-JSON content type (validation rejected form types and raw bodies
-/// with body params).
+/// The body: the `in: body` params as a JSON object, form fields or
+/// multipart parts; with another content type, the one body param's text
+/// or else a raw body from the caller (validation allowed at most one body
+/// param there). A form or JSON tool without body params sends no body.
 fn request_body(tool: &Tool, defaults: &Defaults) -> ir::RequestBody {
-    match content_type(tool, defaults) {
-        Some(ct) if !is_json_type(ct) => ir::RequestBody::Raw {
+    let body_param = tool
+        .params
+        .iter()
+        .find(|(_, p)| p.location == ParamIn::Body)
+        .map(|(n, _)| n);
+    match (body_type(tool, defaults), body_param) {
+        (_, None) if !matches!(body_type(tool, defaults), BodyType::Other(_)) => {
+            ir::RequestBody::None
+        }
+        (BodyType::Json, _) => ir::RequestBody::Json,
+        (BodyType::Form, _) => ir::RequestBody::Form,
+        (BodyType::Multipart, _) => ir::RequestBody::Multipart,
+        (BodyType::Other(ct), None) => ir::RequestBody::Raw {
             content_type: ct.to_owned(),
         },
-        _ if tool.params.values().any(|p| p.location == ParamIn::Body) => ir::RequestBody::Json,
-        _ => ir::RequestBody::None,
+        (BodyType::Other(ct), Some(p)) => ir::RequestBody::Text {
+            content_type: ct.to_owned(),
+            param: p.clone(),
+        },
     }
 }
 

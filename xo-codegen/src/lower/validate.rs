@@ -14,7 +14,7 @@ use crate::model::{self, Defaults, ParamIn, Tool};
 use crate::naming;
 use crate::yaml::pointer_token;
 
-use super::operations::{content_type, is_json_type};
+use super::operations::{BodyType, body_type};
 use super::{param_ptr, tool_ptr};
 
 /// v0.2 features this generator implements (`requires.features` fails
@@ -178,28 +178,36 @@ fn path(loaded: &Loaded, name: &str, tool: &Tool) -> Result<()> {
     Ok(())
 }
 
-/// The request body: a content type xo-codegen can send, body params only
-/// with a JSON body, no body on GET or HEAD, no `nest_body_keys`.
+/// The request body: JSON, form and multipart bodies take any body
+/// params; another content type takes one scalar body param (its text is
+/// the body) or none (the caller gives the body); no body on GET or HEAD,
+/// no `nest_body_keys`.
 fn body(loaded: &Loaded, defaults: &Defaults, name: &str, tool: &Tool) -> Result<()> {
-    let body_param = tool
+    let mut body_params = tool
         .params
-        .keys()
-        .find(|p| tool.params[*p].location == ParamIn::Body);
-    if let Some(ct) = content_type(tool, defaults).filter(|ct| !is_json_type(ct)) {
-        if ct.starts_with("multipart/") || ct.starts_with("application/x-www-form-urlencoded") {
-            return Err(loaded.error_at(
-                &format!("{}/content_type", tool_ptr(name)),
-                format!("request content type `{ct}` is not supported by xo-codegen (JSON and raw bodies are)"),
-            ));
-        }
-        if let Some(p) = body_param {
+        .iter()
+        .filter(|(_, p)| p.location == ParamIn::Body);
+    let first = body_params.next();
+    if let BodyType::Other(ct) = body_type(tool, defaults) {
+        if let Some((p, _)) = body_params.next() {
             return Err(loaded.error_at(
                 &format!("{}/in", param_ptr(name, p)),
-                format!("a tool with a raw `{ct}` body cannot also have `in: body` params"),
+                format!(
+                    "with content type `{ct}`, the body is the text of one `in: body` param; this is a second one \
+                     (JSON, form and multipart bodies take several)"
+                ),
             ));
         }
+        if let Some((p, param)) = first {
+            if matches!(param.ty, model::ParamType::Array | model::ParamType::Object) {
+                return Err(loaded.error_at(
+                    &format!("{}/type", param_ptr(name, p)),
+                    format!("with content type `{ct}`, the body is the text of its `in: body` param, which must be a string, number, integer or boolean"),
+                ));
+            }
+        }
     }
-    if let Some(p) = body_param {
+    if let Some((p, _)) = first {
         if matches!(tool.method, model::Method::Get | model::Method::Head) {
             return Err(loaded.error_at(
                 &format!("{}/in", param_ptr(name, p)),
