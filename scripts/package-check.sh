@@ -2,7 +2,8 @@
 # Are the crates publishable? Packages every publishable member in
 # dependency order (cargo resolves the not-yet-published siblings through a
 # local overlay of the packages it just made, and builds each package from
-# its .crate), then, from the unpacked .crate files alone and offline:
+# its .crate), then, from the unpacked .crate files alone (dependencies
+# from crates.io or its local cache, siblings from their unpacked copies):
 # builds each one and runs its doctests (siblings patched to their
 # unpacked copies, never the workspace), checks that every package has its
 # LICENSE and no test fixture, and prints each package's file count and
@@ -68,7 +69,8 @@ for c in "${crates[@]}"; do
 done
 
 # Build and doctests of each unpacked package, on its own: its dependencies
-# from the registry cache, its siblings from their unpacked copies. A
+# from the registry (a dev-dependency may not be cached yet on a fresh
+# machine), its siblings from their unpacked copies. A
 # package without a library (a command line) is built.
 for c in "${crates[@]}"; do
     name=${c% *} version=${c#* }
@@ -76,7 +78,7 @@ for c in "${crates[@]}"; do
     echo "==> $name $version: build and doctests from the .crate"
     what=(test --doc)
     grep -q '^\[lib\]' "$dir/Cargo.toml" || [[ -f $dir/src/lib.rs ]] || what=(build)
-    if out=$(cd "$dir" && CARGO_TARGET_DIR="$target/build" cargo "${what[@]}" --offline "${patches[@]}" 2>&1); then
+    if out=$(cd "$dir" && CARGO_TARGET_DIR="$target/build" cargo "${what[@]}" "${patches[@]}" 2>&1); then
         grep -E '^test result' <<<"$out" || echo "built"
     else
         tail -n 30 <<<"$out" >&2
