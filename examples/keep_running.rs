@@ -151,11 +151,7 @@ async fn main() -> Result<(), BoxError> {
     let args = common::positional_args();
     let simulated = target.is_simulated();
     let tag = args.first().map_or(DEMO_TAG, String::as_str);
-    let number = |i: usize, default: u64| -> Result<u64, BoxError> {
-        args.get(i)
-            .map_or(Ok(default), |a| a.parse())
-            .map_err(|e| format!("{:?}: {e}", args[i]).into())
-    };
+    let number = |i, default| common::positional_number(&args, i, default);
     let limits = Limits {
         max_starts: usize::try_from(number(1, if simulated { 2 } else { 100 })?)?,
         timeout: Duration::from_secs(number(2, if simulated { 15 } else { 3600 })?),

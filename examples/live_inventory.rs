@@ -131,11 +131,7 @@ async fn start_and_stop_one(client: &Client) -> Result<(), BoxError> {
 async fn main() -> Result<(), BoxError> {
     let target = common::connect().await?;
     let args = common::positional_args();
-    let number = |i: usize, default: u64| -> Result<u64, BoxError> {
-        args.get(i)
-            .map_or(Ok(default), |a| a.parse())
-            .map_err(|e| format!("{:?}: {e}", args[i]).into())
-    };
+    let number = |i, default| common::positional_number(&args, i, default);
     let simulated = target.is_simulated();
     let limits = Limits {
         max_changes: usize::try_from(number(0, if simulated { 2 } else { 100 })?)?,

@@ -156,11 +156,7 @@ async fn make_some_changes(client: &Client, demo: &Mutex<Option<VmId>>) -> Resul
 async fn main() -> Result<(), BoxError> {
     let target = common::connect().await?;
     let args = common::positional_args();
-    let number = |i: usize, default: u64| -> Result<u64, BoxError> {
-        args.get(i)
-            .map_or(Ok(default), |a| a.parse())
-            .map_err(|e| format!("{:?}: {e}", args[i]).into())
-    };
+    let number = |i, default| common::positional_number(&args, i, default);
     let limits = Limits {
         max_events: usize::try_from(number(0, 50)?)?,
         timeout: Duration::from_secs(number(1, if target.is_simulated() { 10 } else { 60 })?),

@@ -186,6 +186,14 @@ pub fn positional_args() -> Vec<String> {
         .collect()
 }
 
+/// The positional argument at `i` as a number, `default` when absent; an
+/// unparsable one is an error that quotes it.
+pub fn positional_number(args: &[String], i: usize, default: u64) -> Result<u64, BoxError> {
+    args.get(i)
+        .map_or(Ok(default), |a| a.parse())
+        .map_err(|e| format!("{:?}: {e}", args[i]).into())
+}
+
 /// Whether the flag (`--zstd`) was given.
 pub fn flag(name: &str) -> bool {
     std::env::args().skip(1).any(|a| a == name)
