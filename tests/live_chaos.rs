@@ -5,6 +5,8 @@
 //! to its own map must hold the same. Eight seeds; each run prints its seed
 //! so that a failure can be replayed (`LIVE_CHAOS_SEED=n`).
 
+mod support;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -120,10 +122,7 @@ async fn run(seed: u64) {
         .start()
         .await
         .unwrap();
-    let client = Client::builder(sim.url())
-        .token(sim.token())
-        .build()
-        .unwrap();
+    let client = support::admin_client(&sim);
     let (store, mut changes) = client
         .vms()
         .list()

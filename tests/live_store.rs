@@ -2,6 +2,8 @@
 //! follows its changes (typed), repairs a reconnection by listing again,
 //! and waits on conditions with typed errors.
 
+mod support;
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -16,10 +18,7 @@ async fn sim() -> (xo_sim::Sim, Client) {
         .start()
         .await
         .unwrap();
-    let client = Client::builder(sim.url())
-        .token(sim.token())
-        .build()
-        .unwrap();
+    let client = support::admin_client(&sim);
     (sim, client)
 }
 

@@ -219,6 +219,23 @@ async fn new_user(client: &Client, trash: &Trash, what: &str) -> (UserId, String
 }
 
 /// A `file://` backup repository in a fresh directory.
+/// Start the benchmark task of `repo`: a task XO runs without a
+/// hypervisor. The trash deletes it at the end.
+async fn start_benchmark(
+    client: &Client,
+    trash: &Trash,
+    repo: &BackupRepositoryId,
+) -> Task<BackupRepositoryBenchmark> {
+    let task = client
+        .backup_repositories()
+        .benchmark(repo)
+        .send()
+        .await
+        .unwrap();
+    trash.task(task.id());
+    task
+}
+
 async fn new_repository(client: &Client, trash: &Trash) -> (BackupRepositoryId, String, String) {
     let name = unique("repo");
     let dir = trash.dir("repo-dir");
@@ -1342,13 +1359,7 @@ async fn the_task_watch_opened_before_an_action_sees_it_end() {
         let mut changes = bounded("opening the watch", client.tasks().list().changes())
             .await
             .unwrap();
-        let task = client
-            .backup_repositories()
-            .benchmark(&repo)
-            .send()
-            .await
-            .unwrap();
-        trash.task(task.id());
+        let task = start_benchmark(&client, &trash, &repo).await;
         let mut seen = Vec::new();
         let last = bounded("watching the benchmark task", async {
             loop {
@@ -1397,13 +1408,7 @@ async fn the_task_watch_opened_before_an_action_sees_it_end() {
 async fn tasks_list_get_and_delete_typed() {
     with_trash(|client, trash| async move {
         let (repo, _, _) = new_repository(&client, &trash).await;
-        let task = client
-            .backup_repositories()
-            .benchmark(&repo)
-            .send()
-            .await
-            .unwrap();
-        trash.task(task.id());
+        let task = start_benchmark(&client, &trash, &repo).await;
         bounded("the benchmark", task.wait()).await.unwrap();
 
         let refs = client.tasks().list().send().await.unwrap();
@@ -1473,13 +1478,7 @@ async fn the_event_stream_sees_a_task_come_and_go() {
         .await
         .unwrap();
         assert!(!events.connection_id().is_empty());
-        let task = client
-            .backup_repositories()
-            .benchmark(&repo)
-            .send()
-            .await
-            .unwrap();
-        trash.task(task.id());
+        let task = start_benchmark(&client, &trash, &repo).await;
         let id = task.id();
         let ended = bounded("the task's events", async {
             loop {
@@ -1543,13 +1542,7 @@ async fn a_live_store_of_tasks_follows_a_task_and_equals_a_fresh_list() {
         assert!(store.is_synced());
         let before = store.len();
 
-        let task = client
-            .backup_repositories()
-            .benchmark(&repo)
-            .send()
-            .await
-            .unwrap();
-        trash.task(task.id());
+        let task = start_benchmark(&client, &trash, &repo).await;
         let id = task.id();
         let ended = store
             .wait_until(&id, Duration::from_secs(60), |t| {

@@ -628,9 +628,14 @@ pub fn test_tls_acceptor() -> tokio_rustls::TlsAcceptor {
 /// A fresh xo-sim and an SDK client logged in to it as the admin.
 pub async fn sim() -> (xo_sim::Sim, xo_sdk::Client) {
     let sim = xo_sim::start().await.expect("xo-sim starts");
-    let client = xo_sdk::Client::builder(sim.url())
+    let client = admin_client(&sim);
+    (sim, client)
+}
+
+/// An SDK client logged in to `sim` as the admin.
+pub fn admin_client(sim: &xo_sim::Sim) -> xo_sdk::Client {
+    xo_sdk::Client::builder(sim.url())
         .token(sim.token())
         .build()
-        .unwrap();
-    (sim, client)
+        .unwrap()
 }
