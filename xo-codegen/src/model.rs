@@ -785,23 +785,23 @@ pub enum ToolKind {
     Empty,
 }
 
-/// `param.type`.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+/// `param.type`, also the IR's parameter type (with its Rust type).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ParamType {
-    /// Text.
+    /// Text: `String`.
     String,
-    /// Integer.
+    /// Integer: `i64`.
     Integer,
-    /// Number.
+    /// Number: `f64`.
     Number,
-    /// Boolean.
+    /// Boolean: `bool`.
     Boolean,
-    /// Array.
+    /// Array: `Vec<serde_json::Value>`.
     Array,
-    /// Object.
+    /// Object: `serde_json::Map<String, Value>`.
     Object,
-    /// File URL.
+    /// A URL string (DADL `file_url`).
     FileUrl,
 }
 

@@ -7,7 +7,7 @@
 
 use serde::{Serialize, Serializer};
 
-pub use crate::model::{Backoff, Method, PaginationBehavior, PaginationStrategy};
+pub use crate::model::{Backoff, Method, PaginationBehavior, PaginationStrategy, ParamType};
 
 pub mod types;
 
@@ -233,26 +233,6 @@ pub enum Location {
     Header,
     /// JSON body field.
     Body,
-}
-
-/// Parameter type.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ParamType {
-    /// `String`
-    String,
-    /// `i64`
-    Integer,
-    /// `f64`
-    Number,
-    /// `bool`
-    Boolean,
-    /// `Vec<serde_json::Value>`
-    Array,
-    /// `serde_json::Map<String, Value>`
-    Object,
-    /// A URL string (DADL `file_url`).
-    FileUrl,
 }
 
 /// One parameter.

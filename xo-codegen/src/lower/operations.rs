@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::error::Result;
 use crate::ir::{self, types::TypeDef};
 use crate::load::Loaded;
-use crate::model::{self, Defaults, Deprecated, ParamIn, Tool, ToolPagination};
+use crate::model::{Defaults, Deprecated, ParamIn, Tool, ToolPagination};
 use crate::naming;
 
 use super::validate::unique;
@@ -115,15 +115,7 @@ fn params(cx: &Context, name: &str, tool: &Tool) -> Result<Vec<ir::Param>> {
         params.push(ir::Param {
             name: pname.clone(),
             rust_name: naming::member(pname),
-            ty: match p.ty {
-                model::ParamType::String => ir::ParamType::String,
-                model::ParamType::Integer => ir::ParamType::Integer,
-                model::ParamType::Number => ir::ParamType::Number,
-                model::ParamType::Boolean => ir::ParamType::Boolean,
-                model::ParamType::Array => ir::ParamType::Array,
-                model::ParamType::Object => ir::ParamType::Object,
-                model::ParamType::FileUrl => ir::ParamType::FileUrl,
-            },
+            ty: p.ty,
             location: match p.location {
                 ParamIn::Path => ir::Location::Path,
                 ParamIn::Query => ir::Location::Query,
